@@ -1,0 +1,420 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Proxmox VE backend: the module base every proxmox_* module subclasses, and the pure
+helpers it needs (property strings, sizes, UPIDs, config comparison).
+
+The helpers at the top of this file use no Ansible API, so they are unit-tested directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.virtlab.core.plugins.module_utils.base import (
+    OperationFailed,
+    VirtlabError,
+    VirtlabModule,
+    wait_until,
+)
+
+PROXMOXER_IMPORT_ERROR = None
+try:
+    import proxmoxer
+    from proxmoxer.core import AuthenticationError, ResourceException
+    import requests
+except ImportError:
+    PROXMOXER_IMPORT_ERROR = traceback.format_exc()
+
+
+# ---------------------------------------------------------------------------------
+# Pure helpers
+# ---------------------------------------------------------------------------------
+
+def parse_property_string(text, default_key=None):
+    """Parse a PVE property string ("name=eth0,bridge=vmbr0,ip=dhcp") into a dict.
+
+    An item without "=" is the value of ``default_key`` (e.g. the volume of
+    "local-lvm:vm-100-disk-0,size=8G" with default_key="volume").
+    """
+    result = {}
+    if text is None:
+        return result
+    for item in str(text).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" in item:
+            key, value = item.split("=", 1)
+            result[key.strip()] = value.strip()
+        elif default_key is not None and default_key not in result:
+            result[default_key] = item
+        else:
+            raise ValueError("cannot parse %r in property string %r" % (item, text))
+    return result
+
+
+def format_property_string(props, first_key=None, default_key=None):
+    """Format a dict as PVE prints it: ``first_key`` (or the bare ``default_key`` value)
+    first, then the other keys in alphabetical order; None values are left out."""
+    items = []
+    if default_key is not None and props.get(default_key) is not None:
+        items.append(str(props[default_key]))
+    if first_key is not None and props.get(first_key) is not None:
+        items.append("%s=%s" % (first_key, props[first_key]))
+    for key in sorted(props):
+        if key in (first_key, default_key) or props[key] is None:
+            continue
+        items.append("%s=%s" % (key, props[key]))
+    return ",".join(items)
+
+
+_SIZE_UNITS = {"": 1024 ** 3, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+
+
+def size_to_bytes(size):
+    """'8G', '8192M', '8' (GiB, as the API reads a bare number for disks) -> bytes."""
+    if isinstance(size, (int, float)) and not isinstance(size, bool):
+        return int(size * _SIZE_UNITS["G"])
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", str(size), re.IGNORECASE)
+    if not match:
+        raise ValueError("invalid size %r (expected e.g. 8, 8G or 512M)" % (size,))
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+
+
+def format_size_gib(size_bytes):
+    """Bytes -> the API's GiB notation ('8G'); sizes below whole GiB keep M."""
+    if size_bytes % _SIZE_UNITS["G"] == 0:
+        return "%dG" % (size_bytes // _SIZE_UNITS["G"])
+    return "%dM" % (size_bytes // _SIZE_UNITS["M"])
+
+
+_BOOL_VALUES = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False,
+                "on": True, "off": False}
+
+
+def to_bool(value):
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return None
+    try:
+        return _BOOL_VALUES[str(value).strip().lower()]
+    except KeyError:
+        raise ValueError("invalid boolean %r" % (value,))
+
+
+# The keys of an LXC net[n] property a user manages, each with its normaliser.
+NET_KEYS = {
+    "name": str,
+    "bridge": str,
+    "ip": lambda v: str(v).lower() if str(v).lower() in ("dhcp", "manual") else str(v),
+    "gw": str,
+    "ip6": lambda v: str(v).lower(),
+    "gw6": lambda v: str(v).lower(),
+    "firewall": to_bool,
+    "tag": int,
+    "mtu": int,
+    "rate": float,
+    "hwaddr": lambda v: str(v).upper(),
+    "type": str,
+}
+
+
+def normalise_net(props):
+    """Normalise a parsed (or user-given) net[n] dict: typed values, None left out."""
+    result = {}
+    for key, value in props.items():
+        if value is None:
+            continue
+        convert = NET_KEYS.get(key, str)
+        result[key] = convert(value)
+    return result
+
+
+def net_to_api(props):
+    """A normalised net dict -> the property string the API takes (booleans as 0/1)."""
+    printable = {}
+    for key, value in props.items():
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        printable[key] = value
+    return format_property_string(printable, first_key="name")
+
+
+def net_differences(current, desired):
+    """Keys of ``desired`` (a normalised net dict) that differ from ``current``.
+
+    Keys the user did not set are not managed: a generated ``hwaddr`` or the default
+    ``type=veth`` is never a difference.
+    """
+    return dict((key, (current.get(key), want)) for key, want in desired.items()
+                if current.get(key) != want)
+
+
+def parse_rootfs(text):
+    """'local-lvm:vm-100-disk-0,size=8G' -> {'volume': ..., 'storage': 'local-lvm', 'size': bytes}."""
+    props = parse_property_string(text, default_key="volume")
+    volume = props.get("volume", "")
+    props["storage"] = volume.split(":", 1)[0] if ":" in volume else None
+    if "size" in props:
+        props["size"] = size_to_bytes(props["size"])
+    return props
+
+
+UPID_RE = re.compile(
+    r"^UPID:(?P<node>[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):(?P<pid>[0-9A-Fa-f]{8}):"
+    r"(?P<pstart>[0-9A-Fa-f]{8,9}):(?P<starttime>[0-9A-Fa-f]{8}):(?P<type>[^:\s]+):"
+    r"(?P<id>[^:\s]*):(?P<user>[^:\s]+):$"
+)
+
+
+def parse_upid(upid):
+    """Split a task id 'UPID:node:pid:pstart:starttime:type:id:user:' into its parts."""
+    match = UPID_RE.match(str(upid or ""))
+    if not match:
+        raise ValueError("not a Proxmox task id (UPID): %r" % (upid,))
+    return dict(match.groupdict())
+
+
+# Keys that describe a snapshot or the config file itself rather than the CT.
+CONFIG_META_KEYS = frozenset(("digest", "parent", "snaptime", "snapstate", "description", "lock"))
+
+
+def comparable_config(config):
+    """A CT config (current or a snapshot's) reduced to what a rollback would restore,
+    with property strings parsed and normalised so formatting is not a difference."""
+    result = {}
+    for key, value in (config or {}).items():
+        if key in CONFIG_META_KEYS:
+            continue
+        if re.match(r"^net\d+$", key):
+            result[key] = normalise_net(parse_property_string(value))
+        elif key == "rootfs" or re.match(r"^mp\d+$", key):
+            result[key] = parse_rootfs(value)
+        else:
+            result[key] = str(value)
+    return result
+
+
+def describe_api_error(status_code, reason, errors):
+    """One readable line from an API error: status, reason phrase, parameter errors."""
+    text = "%s %s" % (status_code, (reason or "").strip())
+    if errors:
+        if isinstance(errors, dict):
+            detail = "; ".join("%s: %s" % (key, str(errors[key]).strip()) for key in sorted(errors))
+        else:
+            detail = str(errors).strip()
+        text += " (%s)" % detail
+    return text
+
+
+# ---------------------------------------------------------------------------------
+# The module base
+# ---------------------------------------------------------------------------------
+
+def proxmox_auth_argument_spec():
+    return dict(
+        api_host=dict(type="str", required=True, fallback=(env_fallback, ["PROXMOX_HOST"])),
+        api_port=dict(type="int", default=8006, fallback=(env_fallback, ["PROXMOX_PORT"])),
+        api_user=dict(type="str", fallback=(env_fallback, ["PROXMOX_USER"])),
+        api_password=dict(type="str", no_log=True, fallback=(env_fallback, ["PROXMOX_PASSWORD"])),
+        api_token_id=dict(type="str", no_log=False, fallback=(env_fallback, ["PROXMOX_TOKEN_ID"])),
+        api_token_secret=dict(type="str", no_log=True,
+                              fallback=(env_fallback, ["PROXMOX_TOKEN_SECRET"])),
+        validate_certs=dict(type="bool", default=True,
+                            fallback=(env_fallback, ["PROXMOX_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["PROXMOX_CA_PATH"])),
+        api_timeout=dict(type="int", default=60),
+        timeout=dict(type="int", default=300),
+    )
+
+
+class ProxmoxApiError(VirtlabError):
+    """The API answered with an HTTP error; carries status, reason phrase and ``errors``."""
+
+
+class ProxmoxModule(VirtlabModule):
+    """Base of the proxmox_* modules: auth, connection, API errors and task waiting."""
+
+    task_poll_interval = 0.5
+
+    def backend_argument_spec(self):
+        return proxmox_auth_argument_spec()
+
+    def check_requirements(self):
+        if PROXMOXER_IMPORT_ERROR is not None:
+            self.ansible.fail_json(msg=missing_required_lib("proxmoxer"),
+                                   exception=PROXMOXER_IMPORT_ERROR)
+
+    # Connection ------------------------------------------------------------------
+    def _credentials(self):
+        """Return proxmoxer auth kwargs, or raise before any request on incomplete input."""
+        user = self.params["api_user"]
+        token_id = self.params["api_token_id"]
+        token_secret = self.params["api_token_secret"]
+        password = self.params["api_password"]
+        if token_id or token_secret:
+            if not (token_id and token_secret):
+                raise VirtlabError("api_token_id and api_token_secret must be given together "
+                                   "(or PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET)")
+            if "!" in token_id:
+                token_user, token_name = token_id.split("!", 1)
+                if user and user != token_user:
+                    raise VirtlabError("api_token_id %r belongs to %s, not to api_user %s"
+                                       % (token_id, token_user, user))
+                user = token_user
+            else:
+                token_name = token_id
+            if not user:
+                raise VirtlabError("api_user (e.g. root@pam) is required with api_token_id %r, "
+                                   "or give the full token id user@realm!name" % token_id)
+            self.auth_description = "API token %s!%s" % (user, token_name)
+            return dict(user=user, token_name=token_name, token_value=token_secret)
+        if password:
+            if not user:
+                raise VirtlabError("api_user (e.g. root@pam) is required with api_password")
+            self.auth_description = "user %s" % user
+            return dict(user=user, password=password)
+        raise VirtlabError("No Proxmox credentials: give api_user with api_password, or "
+                           "api_token_id with api_token_secret (or the PROXMOX_USER, "
+                           "PROXMOX_PASSWORD, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET variables)")
+
+    def connect(self):
+        credentials = self._credentials()
+        self.endpoint = "https://%s:%s" % (self.params["api_host"], self.params["api_port"])
+        verify = self.params["ca_path"] or self.params["validate_certs"]
+        try:
+            self.client = proxmoxer.ProxmoxAPI(
+                self.params["api_host"], port=self.params["api_port"], backend="https",
+                verify_ssl=verify, timeout=self.params["api_timeout"], **credentials)
+        except AuthenticationError as exc:
+            raise VirtlabError("Authentication failed for %s at %s: %s"
+                               % (self.auth_description, self.endpoint, exc),
+                               endpoint=self.endpoint)
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(exc)
+        # Token auth sends nothing until the first request: check credentials here,
+        # before the module reads or changes anything.
+        try:
+            self.version = self.client.version.get()
+        except ResourceException as exc:
+            if exc.status_code == 401:
+                raise VirtlabError("Authentication failed for %s at %s: %s"
+                                   % (self.auth_description, self.endpoint,
+                                      describe_api_error(exc.status_code, exc.content, exc.errors)),
+                                   status=exc.status_code, endpoint=self.endpoint)
+            raise self._api_error("GET", "version", exc)
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(exc)
+
+    def _transport_error(self, exc):
+        if isinstance(exc, requests.exceptions.SSLError):
+            return VirtlabError(
+                "TLS verification of %s failed: %s. Give the cluster's CA certificate as "
+                "ca_path, or set validate_certs=false for a lab with a self-signed certificate"
+                % (self.endpoint, exc), endpoint=self.endpoint)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return VirtlabError("No answer from %s within api_timeout=%ss: %s"
+                                % (self.endpoint, self.params["api_timeout"], exc),
+                                endpoint=self.endpoint)
+        return VirtlabError("Cannot reach the Proxmox API at %s: %s" % (self.endpoint, exc),
+                            endpoint=self.endpoint)
+
+    def _api_error(self, method, path, exc):
+        return ProxmoxApiError(
+            "Proxmox API %s /%s failed: %s"
+            % (method, path, describe_api_error(exc.status_code, exc.content, exc.errors)),
+            status=exc.status_code, reason=exc.content, errors=exc.errors)
+
+    def api(self, method, path, **params):
+        """Call the API: ``self.api("get", "nodes/pve/lxc/100/config")``.
+
+        Every HTTP error becomes a ProxmoxApiError with a readable message, the status,
+        the reason phrase and the parameter-level ``errors`` of a 400.
+        """
+        params = dict((key, value) for key, value in params.items() if value is not None)
+        try:
+            return getattr(self.client(path), method)(**params)
+        except ResourceException as exc:
+            raise self._api_error(method.upper(), path, exc)
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(exc)
+
+    # Tasks -------------------------------------------------------------------------
+    def wait_task(self, upid, what):
+        """Wait for a task until it stops, against the ``timeout`` deadline.
+
+        Returns its final status. A task that ended with an error raises OperationFailed
+        with its exit status and last log lines; a task still running at the deadline
+        raises OperationTimeout.
+        """
+        node = parse_upid(upid)["node"]
+        base = "nodes/%s/tasks/%s" % (node, upid)
+
+        def probe():
+            status = self.api("get", base + "/status")
+            if status.get("status") != "stopped":
+                return None
+            exitstatus = status.get("exitstatus") or ""
+            if exitstatus == "OK" or exitstatus.startswith("WARNINGS"):
+                return status
+            log = self.api("get", base + "/log", start=0, limit=5000) or []
+            lines = [entry.get("t", "") for entry in log][-10:]
+            raise OperationFailed("%s failed: %s" % (what, exitstatus),
+                                  upid=upid, exitstatus=exitstatus, task_log=lines)
+
+        return wait_until(probe, self.params["timeout"], "%s (task %s)" % (what, upid),
+                          interval=self.task_poll_interval)
+
+    def run_task(self, method, path, what, **params):
+        """Start an asynchronous API call and wait for its task."""
+        upid = self.api(method, path, **params)
+        return self.wait_task(upid, what)
+
+    # Lookups shared by the CT modules ---------------------------------------------
+    def nodes(self):
+        return dict((entry["node"], entry) for entry in self.api("get", "nodes"))
+
+    def find_ct(self, vmid=None, hostname=None):
+        """Find an LXC container cluster-wide by vmid, else by hostname.
+
+        Returns the /cluster/resources entry (vmid, node, status, name) or None.
+        Raises when the vmid is a QEMU VM or the hostname matches several CTs.
+        """
+        resources = self.api("get", "cluster/resources", type="vm") or []
+        if vmid is not None:
+            for entry in resources:
+                if int(entry["vmid"]) == int(vmid):
+                    if entry.get("type") != "lxc":
+                        raise VirtlabError("vmid %s is a %s guest on %s, not an LXC container"
+                                           % (vmid, entry.get("type"), entry.get("node")))
+                    return entry
+            return None
+        matches = [entry for entry in resources
+                   if entry.get("type") == "lxc" and entry.get("name") == hostname]
+        if len(matches) > 1:
+            raise VirtlabError("%d containers are named %r (vmids %s): give vmid"
+                               % (len(matches), hostname,
+                                  ", ".join(str(entry["vmid"]) for entry in matches)))
+        return matches[0] if matches else None
+
+    def require_ct(self):
+        """The CT the module's vmid/hostname options name, or a clear failure."""
+        found = self.find_ct(self.params.get("vmid"), self.params.get("hostname"))
+        if found is None:
+            what = ("vmid %s" % self.params["vmid"] if self.params.get("vmid") is not None
+                    else "hostname %r" % self.params.get("hostname"))
+            raise VirtlabError("No LXC container with %s in the cluster" % what)
+        return found
+
+    @staticmethod
+    def ct_path(node, vmid, *rest):
+        return "/".join(["nodes", node, "lxc", str(vmid)] + [str(part) for part in rest])

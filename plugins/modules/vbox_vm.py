@@ -1,0 +1,401 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: vbox_vm
+short_description: Create, change, start, stop and remove a VirtualBox VM
+version_added: 0.1.0
+description:
+  - Creates and registers a VirtualBox VM with C(VBoxManage createvm), with its OS type, memory, CPUs, its first
+    network adapter (NAT by default) and a disk that is created or attached from an existing image.
+  - Keeps the VM running (headless), powered off, or removes it with its disks.
+  - Settings of an existing VM are compared and changed with C(modifyvm) when the VM is off. While it runs only
+    what VirtualBox can change live is changed, with C(controlvm) (the type of the first adapter); a change that
+    needs the VM off (memory, CPUs, OS type, disk) fails before anything is changed, and says so.
+author:
+  - virtlab developers
+extends_documentation_fragment:
+  - virtlab.core.vbox
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description: Name of the VM (or its UUID for an existing VM).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the VM if needed and leaves its power state alone.
+      - V(running) also starts it headless; V(poweroff) also stops it (see O(stop_method)).
+      - V(absent) powers it off if needed, unregisters it and deletes its files and disks (C(unregistervm --delete)).
+      - A paused VM counts as running. A saved VM is started (restored) by V(running) and its saved state is
+        discarded by V(poweroff).
+    type: str
+    choices: [present, running, poweroff, absent]
+    default: present
+  ostype:
+    description:
+      - VirtualBox guest OS type ID, as listed by C(VBoxManage list ostypes) (for example V(Ubuntu_64),
+        V(Debian_64), V(Linux26_64) for Alpine).
+      - An unknown ID is reported with VirtualBox's own error. When omitted VirtualBox's default is used on creation
+        and the OS type is not compared.
+    type: str
+  memory:
+    description: Memory in MiB. Not compared when omitted.
+    type: int
+  cpus:
+    description: Number of virtual CPUs. Not compared when omitted.
+    type: int
+  nic1:
+    description:
+      - Attachment of the first network adapter. V(nat) is VirtualBox's NAT, where the guest is 10.0.2.15 and is
+        reachable only through port forwarding (see M(virtlab.core.vbox_natpf)); V(null) leaves it unplugged.
+      - A new VM gets V(nat) when omitted; for an existing VM an omitted value is not compared.
+    type: str
+    choices: [nat, null]
+  disk:
+    description:
+      - The VM's disk, attached to port 0 of the storage controller O(disk.controller), which is added if missing.
+      - If O(disk.path) exists it is attached as is (an existing image); otherwise it is created with
+        O(disk.size_mb).
+      - The disk is compared by path. Attaching needs the VM off.
+    type: dict
+    suboptions:
+      path:
+        description: Path of the disk image, as the host that runs VirtualBox sees it.
+        type: path
+        required: true
+      size_mb:
+        description: Size of the disk to create, in MiB. Required when O(disk.path) does not exist.
+        type: int
+      format:
+        description: Format of a disk to create.
+        type: str
+        choices: [VDI, VMDK, VHD]
+        default: VDI
+      controller:
+        description: Name of the storage controller (a SATA controller with this name is added if missing).
+        type: str
+        default: SATA
+  stop_method:
+    description:
+      - How to stop a running VM for O(state=poweroff) or O(state=absent).
+      - V(poweroff) pulls the plug. V(acpi) presses the ACPI power button and waits for the guest to shut down;
+        a guest that ignores it makes the task time out.
+    type: str
+    choices: [poweroff, acpi]
+    default: poweroff
+  timeout:
+    description: Seconds to wait for the VM to reach the requested power state.
+    type: int
+    default: 120
+"""
+
+EXAMPLES = r"""
+- name: An Ubuntu VM with its first adapter in NAT mode and a new 8 GiB disk, running headless
+  virtlab.core.vbox_vm:
+    name: lab-ubuntu
+    ostype: Ubuntu_64
+    memory: 2048
+    cpus: 2
+    nic1: nat
+    disk:
+      path: "{{ vbox_machine_folder }}/lab-ubuntu/lab-ubuntu.vdi"
+      size_mb: 8192
+    state: running
+  delegate_to: localhost
+
+- name: A VM on an existing cloud image (converted to VDI beforehand)
+  virtlab.core.vbox_vm:
+    name: lab-alpine
+    ostype: Linux26_64
+    memory: 512
+    disk:
+      path: /srv/images/alpine-virt.vdi
+    state: running
+  delegate_to: localhost
+
+- name: More memory needs the VM off
+  virtlab.core.vbox_vm:
+    name: lab-ubuntu
+    memory: 4096
+    state: poweroff
+  delegate_to: localhost
+
+- name: Remove the VM and its disks
+  virtlab.core.vbox_vm:
+    name: lab-ubuntu
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+vm:
+  description: The VM as VirtualBox reports it after the task (in check mode, as it is now); empty when absent.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+      sample: lab-ubuntu
+    uuid:
+      description: VM UUID.
+      type: str
+    state:
+      description: VirtualBox's machine state (C(VMState)).
+      type: str
+      sample: running
+    ostype:
+      description: The OS type as C(showvminfo) prints it, its description rather than its ID.
+      type: str
+      sample: Ubuntu (64-bit)
+    memory:
+      description: Memory in MiB.
+      type: int
+      sample: 2048
+    cpus:
+      description: Number of CPUs.
+      type: int
+      sample: 2
+    nics:
+      description: Attachment type of each enabled adapter, by adapter number.
+      type: dict
+      sample: {"1": nat}
+    forwarding:
+      description: NAT port-forwarding rules by adapter number, as "name,proto,hostip,hostport,guestip,guestport".
+      type: dict
+      sample: {"1": ["ssh,tcp,,2222,,22"]}
+    controllers:
+      description: Names of the storage controllers.
+      type: list
+      elements: str
+    disks:
+      description: Attached media (controller, port, device, path).
+      type: list
+      elements: dict
+    config_file:
+      description: Path of the VM's settings file.
+      type: str
+    current_snapshot:
+      description: Name of the current snapshot, if any.
+      type: str
+actions:
+  description: What the task did or, in check mode, would do.
+  returned: always
+  type: list
+  elements: str
+  sample: [created, started]
+"""
+
+import os
+
+from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
+from ansible_collections.virtlab.core.plugins.module_utils.vbox import SESSION_STATES, VBoxModule
+
+# What controlvm can change on a running VM; every other setting needs it powered off.
+LIVE_SETTINGS = {"nic1": lambda value: ("nic1", value)}
+MODIFYVM_OPTIONS = {"ostype": "--ostype", "memory": "--memory", "cpus": "--cpus", "nic1": "--nic1"}
+
+
+def settings_view(vm):
+    """The compared and diffed part of a VM."""
+    if vm is None:
+        return {}
+    return {"state": vm["state"], "ostype": vm["ostype"], "memory": vm["memory"], "cpus": vm["cpus"],
+            "nic1": vm["nics"].get("1", "none"), "disks": [disk["path"] for disk in vm["disks"]]}
+
+
+def is_running(vm):
+    return vm is not None and vm["state"] in SESSION_STATES
+
+
+class VBoxVmModule(VBoxModule):
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "running", "poweroff", "absent"], default="present"),
+        ostype=dict(type="str"),
+        memory=dict(type="int"),
+        cpus=dict(type="int"),
+        nic1=dict(type="str", choices=["nat", "null"]),
+        disk=dict(type="dict", options=dict(
+            path=dict(type="path", required=True),
+            size_mb=dict(type="int"),
+            format=dict(type="str", choices=["VDI", "VMDK", "VHD"], default="VDI"),
+            controller=dict(type="str", default="SATA"),
+        )),
+        stop_method=dict(type="str", choices=["poweroff", "acpi"], default="poweroff"),
+        timeout=dict(type="int", default=120),
+    )
+
+    def desired_settings(self, vm):
+        """The declared settings, in the form showvminfo reports them (None: not managed)."""
+        params = self.params
+        for key in ("memory", "cpus"):
+            if params[key] is not None and params[key] < 1:
+                raise VirtlabError("%s must be a positive number, not %s" % (key, params[key]))
+        ostype = params["ostype"]
+        if ostype is not None and vm is not None:
+            # showvminfo prints the type's description ("Ubuntu (64-bit)"), not its ID.
+            descriptions = dict((type_id.lower(), text) for type_id, text in self.ostype_descriptions().items())
+            ostype = descriptions.get(ostype.lower(), ostype)
+        nic1 = params["nic1"] or ("nat" if vm is None else None)
+        return {"ostype": ostype, "memory": params["memory"], "cpus": params["cpus"], "nic1": nic1}
+
+    def desired_disk(self, vm):
+        """The disk to attach, or None when there is none declared or it is already attached."""
+        disk = self.params["disk"]
+        if not disk:
+            return None
+        path = os.path.abspath(disk["path"])
+        if vm is not None and path in [attached["path"] for attached in vm["disks"]]:
+            return None
+        create = not os.path.exists(path)
+        if create and not disk["size_mb"]:
+            raise VirtlabError("disk.path %s does not exist: give disk.size_mb to create it, or the path of an "
+                               "existing image to attach" % path)
+        return dict(disk, path=path, create=create)
+
+    def plan(self, vm):
+        """The one decision, for check mode and the real run: what must happen, and its action names."""
+        state = self.params["state"]
+        if state == "absent":
+            plan = dict(remove=vm is not None, stop=is_running(vm))
+            return plan, (["stopped"] if plan["stop"] else []) + (["removed"] if plan["remove"] else [])
+        desired = self.desired_settings(vm)
+        changes = differences(settings_view(vm), desired)
+        disk = self.desired_disk(vm)
+        plan = dict(
+            create=vm is None,
+            changes=changes,
+            disk=disk,
+            discard_saved=vm is not None and vm["state"] == "saved" and state == "poweroff",
+            stop=is_running(vm) and state == "poweroff",
+            start=state == "running" and not is_running(vm),
+        )
+        if is_running(vm) and not plan["stop"]:
+            offline = sorted(key for key in changes if key not in LIVE_SETTINGS) + (["disk"] if disk else [])
+            if offline:
+                raise VirtlabError(
+                    "Cannot change %s of VM '%s' while it is running: VirtualBox changes these only when the VM "
+                    "is powered off. Run with state=poweroff, then state=running." % (", ".join(offline), vm["name"]),
+                    changes=dict((key, changes[key]) for key in offline if key in changes), vm=vm)
+        if vm is not None and vm["state"] == "saved" and (changes or disk) and not plan["discard_saved"]:
+            raise VirtlabError("Cannot change the settings of VM '%s': it is in saved state. Run with "
+                               "state=poweroff (discards the saved state) first." % vm["name"], vm=vm)
+        actions = []
+        if plan["create"]:
+            actions.append("created")
+        if plan["discard_saved"]:
+            actions.append("saved state discarded")
+        if plan["stop"]:
+            actions.append("stopped")
+        if changes and not plan["create"]:
+            actions.append("changed %s" % ", ".join(sorted(changes)))
+        if disk:
+            actions.append("disk %s %s" % ("created and attached" if disk["create"] else "attached", disk["path"]))
+        if plan["start"]:
+            actions.append("started")
+        return plan, actions
+
+    def simulate(self, before, plan):
+        """What the VM would look like after ``plan`` (check mode's "after")."""
+        if plan.get("remove"):
+            return {}
+        after = dict(before) if before else {"state": "poweroff", "ostype": None, "memory": None, "cpus": None,
+                                             "nic1": None, "disks": []}
+        after.update((key, new) for key, (old, new) in plan["changes"].items())
+        if plan["disk"]:
+            after["disks"] = after["disks"] + [plan["disk"]["path"]]
+        if plan["stop"] or plan["discard_saved"]:
+            after["state"] = "poweroff"
+        if plan["start"]:
+            after["state"] = "running"
+        return after
+
+    # Acting -----------------------------------------------------------------------
+    def stop(self, vm):
+        name = vm["name"]
+        if self.params["stop_method"] == "acpi":
+            self.vbox("controlvm", name, "acpipowerbutton")
+        else:
+            self.vbox("controlvm", name, "poweroff")
+        self.wait_for_state(name, ["poweroff"], self.params["timeout"])
+
+    def create(self):
+        args = ["createvm", "--name", self.params["name"], "--register"]
+        if self.params["ostype"]:
+            args += ["--ostype", self.params["ostype"]]
+        self.vbox(*args)
+
+    def apply_changes(self, name, changes, live):
+        if live:
+            for key in sorted(changes):
+                self.vbox("controlvm", name, *LIVE_SETTINGS[key](changes[key][1]))
+            return
+        args = []
+        for key in sorted(changes):
+            # The command takes the declared OS type ID, the comparison used its description.
+            value = self.params["ostype"] if key == "ostype" else changes[key][1]
+            args += [MODIFYVM_OPTIONS[key], value]
+        if args:
+            self.vbox("modifyvm", name, *args)
+
+    def attach_disk(self, vm, disk):
+        if disk["create"]:
+            self.vbox("createmedium", "disk", "--filename", disk["path"], "--size", disk["size_mb"],
+                      "--format", disk["format"])
+        if disk["controller"] not in vm["controllers"]:
+            self.vbox("storagectl", vm["name"], "--name", disk["controller"], "--add", "sata",
+                      "--controller", "IntelAhci")
+        self.vbox("storageattach", vm["name"], "--storagectl", disk["controller"], "--port", 0, "--device", 0,
+                  "--type", "hdd", "--medium", disk["path"])
+
+    def run(self):
+        name = self.params["name"]
+        vm = self.find_vm(name)
+        plan, actions = self.plan(vm)
+        before = settings_view(vm)
+        if self.check_mode or not actions:
+            return self.exit(bool(actions), before=before, after=self.simulate(before, plan) if actions else before,
+                      vm=vm or {}, actions=actions)
+        if plan.get("remove"):
+            if plan["stop"]:
+                self.stop(vm)
+            self.vbox("unregistervm", vm["name"], "--delete")
+            return self.exit(True, before=before, after={}, vm={}, actions=actions)
+        if plan["create"]:
+            self.create()
+            plan["changes"].pop("ostype", None)
+            vm = self.require_vm(name)
+        if plan["discard_saved"]:
+            self.vbox("discardstate", vm["name"])
+        if plan["stop"]:
+            self.stop(vm)
+        self.apply_changes(vm["name"], plan["changes"], live=is_running(vm) and not plan["stop"])
+        if plan["disk"]:
+            self.attach_disk(vm, plan["disk"])
+        if plan["start"]:
+            self.vbox("startvm", vm["name"], "--type", "headless")
+            self.wait_for_state(vm["name"], ["running"], self.params["timeout"])
+        vm = self.require_vm(vm["uuid"])
+        return self.exit(True, before=before, after=settings_view(vm), vm=vm, actions=actions)
+
+
+def main():
+    VBoxVmModule()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,531 @@
+'use strict';
+/*
+ * calculator.js - the calculator service of the tier-2 calculator application.
+ *
+ * Protocol (any method, any path): the request body is an arithmetic expression,
+ * e.g. "(5+6)*2"; the reply is 200, Content-Type text/plain, body
+ * "result = <value>\r\n\r\n" (the value line keeps the operation service's CRLF,
+ * as the original did: "result = 22\r\n\r\n").
+ *
+ * Expressions: numbers (decimals and exponent notation: 2.5, .5, 1e3, 2E-3),
+ * + - * / with the usual precedence, left associative, parentheses, unary minus
+ * and plus, whitespace anywhere between tokens. At most 200 tokens and 50 levels
+ * of parentheses.
+ *
+ * Every binary operator is evaluated by one HTTP call to the matching operation
+ * service (sum, sub, mul, div; body "a b", reply "<number>\r\n"). Unary minus is
+ * evaluated through the sub service as "0 x" too, so that every arithmetic operation
+ * is a service call (unary plus is no operation and costs no call). Independent
+ * operands are evaluated concurrently; each service has its own keep-alive agent.
+ *
+ * Errors, Content-Type text/plain, body "error: <message>\r\n":
+ *   400  empty or malformed expression, e.g. "error: unbalanced parenthesis at position 4: ')' has no matching '('"
+ *   413  body larger than VIRTLAB_MAX_BODY_BYTES (the rest is not read)
+ *   422  "error: division by zero", a result out of range, an expression over the limits
+ *   502  "error: sum service at <url> unreachable: <reason>" (refused, reset, no route...),
+ *        or that service gave an answer that is not the protocol's
+ *   504  "error: sum service at <url> unreachable: no answer within <n> ms", or the whole
+ *        evaluation took longer than VIRTLAB_REQUEST_TIMEOUT_MS
+ *
+ * Environment:
+ *   VIRTLAB_SUM_URL, VIRTLAB_SUB_URL, VIRTLAB_MUL_URL, VIRTLAB_DIV_URL
+ *                                 base URLs of the operation services, e.g. http://10.0.3.11:50001
+ *                                 (all required; exit code 2 if one is missing or not an http:// URL)
+ *   VIRTLAB_LISTEN_HOST           address to listen on (default 0.0.0.0)
+ *   VIRTLAB_LISTEN_PORT           port (default 50000; 0 picks a free port, reported in the
+ *                                 "listening on" log line)
+ *   VIRTLAB_MAX_BODY_BYTES        largest accepted request body (default 4096)
+ *   VIRTLAB_OPERATION_TIMEOUT_MS  time allowed for one operation call (default 3000)
+ *   VIRTLAB_REQUEST_TIMEOUT_MS    time a client has to send its whole request, and the time
+ *                                 allowed for evaluating one expression (default 10000)
+ *
+ * Logs one line per request to stdout (method, path, status, duration). SIGTERM or
+ * SIGINT: stop accepting, finish the requests in flight, exit 0.
+ */
+
+const http = require('node:http');
+
+const NAME = 'calculator';
+const MAX_TOKENS = 200;
+const MAX_DEPTH = 50;
+const MAX_REPLY_BYTES = 4096; // an operation service's answer is a short number
+const SHUTDOWN_GRACE_MS = 5000;
+
+const SERVICES = [
+  { name: 'sum', env: 'VIRTLAB_SUM_URL', symbol: '+' },
+  { name: 'sub', env: 'VIRTLAB_SUB_URL', symbol: '-' },
+  { name: 'mul', env: 'VIRTLAB_MUL_URL', symbol: '*' },
+  { name: 'div', env: 'VIRTLAB_DIV_URL', symbol: '/' },
+];
+const SERVICE_FOR = { '+': 'sum', '-': 'sub', '*': 'mul', '/': 'div' };
+
+// How a number may be written in an expression, and what an operation service answers.
+const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NUMBER_SCAN = /[0-9.]+(?:[eE][+-]?[0-9.]*)?/y;
+const REPLY_NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// ---------------------------------------------------------------- configuration
+
+function configError(message) {
+  process.stderr.write(`${NAME}: configuration error: ${message}\n`);
+  process.exit(2);
+}
+
+function envString(name, fallback) {
+  const raw = process.env[name];
+  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+}
+
+function envInteger(name, fallback, min, max) {
+  const raw = envString(name, undefined);
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) {
+    configError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function envServiceUrl(name) {
+  const raw = envString(name, undefined);
+  if (raw === undefined) configError(`${name} is not set; set it to the service's URL, e.g. http://10.0.3.11:50001`);
+  let url;
+  try {
+    url = new URL(raw);
+  } catch (err) {
+    configError(`${name} is not a valid URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'http:') configError(`${name} must be an http:// URL, got ${JSON.stringify(raw)}`);
+  if (url.username || url.password) configError(`${name} must not contain credentials`);
+  return { raw, url };
+}
+
+function loadConfig() {
+  const services = {};
+  for (const service of SERVICES) {
+    const { raw, url } = envServiceUrl(service.env);
+    services[service.name] = {
+      ...service,
+      url,
+      label: `${service.name} service at ${raw}`,
+      // One keep-alive pool per operation service. Idle sockets are dropped after 4 s,
+      // before the services' own 5 s keep-alive timeout can close them under a request.
+      agent: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
+    };
+  }
+  return {
+    services,
+    host: envString('VIRTLAB_LISTEN_HOST', '0.0.0.0'),
+    port: envInteger('VIRTLAB_LISTEN_PORT', 50000, 0, 65535),
+    maxBodyBytes: envInteger('VIRTLAB_MAX_BODY_BYTES', 4096, 1, 1048576),
+    operationTimeoutMs: envInteger('VIRTLAB_OPERATION_TIMEOUT_MS', 3000, 1, 3600000),
+    requestTimeoutMs: envInteger('VIRTLAB_REQUEST_TIMEOUT_MS', 10000, 1, 3600000),
+  };
+}
+
+const config = loadConfig();
+
+// ---------------------------------------------------------------- helpers
+
+function log(line) {
+  process.stdout.write(`${new Date().toISOString()} ${NAME} ${line}\n`);
+}
+
+function quote(text, max = 40) {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);
+}
+
+function send(res, status, text, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(text, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers });
+  res.end(body);
+}
+
+function declaredTooLarge(req) {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > config.maxBodyBytes;
+}
+
+// Reads the request body; rejects with a 413 as soon as it exceeds the limit and
+// stops reading (the 413 answer closes the connection).
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    if (declaredTooLarge(req)) {
+      req.pause();
+      reject(new HttpError(413, `request body larger than ${config.maxBodyBytes} bytes`));
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    let done = false;
+    const finish = (err, value) => {
+      if (done) return;
+      done = true;
+      req.removeListener('data', onData);
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk) => {
+      size += chunk.length;
+      if (size > config.maxBodyBytes) {
+        req.pause();
+        finish(new HttpError(413, `request body larger than ${config.maxBodyBytes} bytes`));
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => finish(null, Buffer.concat(chunks)));
+    req.on('error', (err) => finish(err));
+    req.on('close', () => finish(new Error('client closed the connection')));
+  });
+}
+
+// ---------------------------------------------------------------- parsing
+
+function describeChar(text, index) {
+  return JSON.stringify(String.fromCodePoint(text.codePointAt(index)));
+}
+
+// Positions in messages count characters from 1.
+function tokenize(text) {
+  const tokens = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+      i += 1;
+      continue;
+    }
+    if (tokens.length >= MAX_TOKENS) {
+      throw new HttpError(422, `expression too long: more than ${MAX_TOKENS} tokens`);
+    }
+    const pos = i + 1;
+    if (c === '+' || c === '-' || c === '*' || c === '/' || c === '(' || c === ')') {
+      tokens.push({ type: c, pos });
+      i += 1;
+    } else if ((c >= '0' && c <= '9') || c === '.') {
+      NUMBER_SCAN.lastIndex = i;
+      const literal = NUMBER_SCAN.exec(text)[0];
+      if (!NUMBER.test(literal)) throw new HttpError(400, `malformed number ${quote(literal)} at position ${pos}`);
+      const value = Number(literal);
+      if (!Number.isFinite(value)) {
+        throw new HttpError(422, `number ${quote(literal)} at position ${pos} is out of range`);
+      }
+      tokens.push({ type: 'number', pos, literal, value });
+      i += literal.length;
+    } else {
+      throw new HttpError(400, `unexpected character ${describeChar(text, i)} at position ${pos}`);
+    }
+  }
+  return tokens;
+}
+
+function describeToken(token) {
+  return token.type === 'number' ? `number ${token.literal}` : `'${token.type}'`;
+}
+
+// Recursive descent:
+//   expression := term (('+' | '-') term)*        left associative
+//   term       := unary (('*' | '/') unary)*       left associative
+//   unary      := ('-' | '+') unary | primary
+//   primary    := number | '(' expression ')'
+// The tree's nodes: {kind: 'number', value}, {kind: 'negate', operand},
+// {kind: 'binary', service, left, right}.
+function parse(tokens) {
+  if (tokens.length === 0) throw new HttpError(400, 'empty expression');
+  let i = 0;
+  let depth = 0;
+
+  const unexpected = (token, expected) =>
+    new HttpError(400, `unexpected ${describeToken(token)} at position ${token.pos}, expected ${expected}`);
+
+  function expression() {
+    let left = term();
+    while (i < tokens.length && (tokens[i].type === '+' || tokens[i].type === '-')) {
+      const operator = tokens[i++];
+      left = { kind: 'binary', service: SERVICE_FOR[operator.type], left, right: term() };
+    }
+    return left;
+  }
+
+  function term() {
+    let left = unary();
+    while (i < tokens.length && (tokens[i].type === '*' || tokens[i].type === '/')) {
+      const operator = tokens[i++];
+      left = { kind: 'binary', service: SERVICE_FOR[operator.type], left, right: unary() };
+    }
+    return left;
+  }
+
+  function unary() {
+    const token = tokens[i];
+    if (token && token.type === '-') {
+      i += 1;
+      return { kind: 'negate', operand: unary() };
+    }
+    if (token && token.type === '+') {
+      i += 1;
+      return unary();
+    }
+    return primary();
+  }
+
+  function primary() {
+    const token = tokens[i];
+    if (!token) throw new HttpError(400, "unexpected end of expression, expected a number or '('");
+    if (token.type === 'number') {
+      i += 1;
+      return { kind: 'number', value: token.value };
+    }
+    if (token.type === '(') {
+      if (depth >= MAX_DEPTH) {
+        throw new HttpError(422, `parentheses nested deeper than ${MAX_DEPTH} levels at position ${token.pos}`);
+      }
+      depth += 1;
+      i += 1;
+      const inner = expression();
+      const close = tokens[i];
+      if (!close) throw new HttpError(400, `unbalanced parenthesis at position ${token.pos}: '(' is never closed`);
+      if (close.type !== ')') throw unexpected(close, "an operator or ')'");
+      i += 1;
+      depth -= 1;
+      return inner;
+    }
+    throw unexpected(token, "a number or '('");
+  }
+
+  const tree = expression();
+  if (i < tokens.length) {
+    const token = tokens[i];
+    if (token.type === ')') {
+      throw new HttpError(400, `unbalanced parenthesis at position ${token.pos}: ')' has no matching '('`);
+    }
+    throw unexpected(token, 'an operator');
+  }
+  return tree;
+}
+
+// ---------------------------------------------------------------- evaluation
+
+// Per-request evaluation context: the first failure cancels every call in flight.
+function createContext() {
+  const cancels = new Set();
+  const ctx = {
+    failure: null,
+    cancels,
+    fail(err) {
+      if (ctx.failure) return;
+      ctx.failure = err;
+      for (const cancel of [...cancels]) cancel();
+    },
+  };
+  return ctx;
+}
+
+function messageOf(body) {
+  const line = body.trim().split(/\r?\n/)[0] || '';
+  return line.replace(/^error:\s*/, '').slice(0, 200) || '(empty answer)';
+}
+
+// One operation: "a b" POSTed to the service; resolves to the number it answers.
+function callService(ctx, name, a, b) {
+  const service = config.services[name];
+  const payload = `${String(a)} ${String(b)}`;
+  const timeoutMs = config.operationTimeoutMs;
+
+  return new Promise((resolve, reject) => {
+    if (ctx.failure) {
+      reject(ctx.failure);
+      return;
+    }
+    let settled = false;
+    let request = null;
+    const settle = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ctx.cancels.delete(cancel);
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const abort = (err) => {
+      if (request) request.destroy();
+      settle(err);
+    };
+    const cancel = () => abort(ctx.failure);
+    const timer = setTimeout(
+      () => abort(new HttpError(504, `${service.label} unreachable: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    ctx.cancels.add(cancel);
+
+    const onAnswer = (status, body) => {
+      if (status === 200) {
+        const text = body.trim();
+        if (!REPLY_NUMBER.test(text)) {
+          settle(new HttpError(502, `${service.label} sent an answer that is not a number: ${quote(text)}`));
+          return;
+        }
+        const value = Number(text);
+        if (Number.isFinite(value)) settle(null, value);
+        else if (name === 'div' && b === 0) settle(new HttpError(422, 'division by zero'));
+        else if (Number.isNaN(value)) settle(new HttpError(502, `${service.label} answered NaN to ${quote(payload)}`));
+        else settle(new HttpError(422, `result out of range: ${a} ${service.symbol} ${b} = ${text}`));
+      } else if (status === 422) {
+        // The operation refused its operands, e.g. "error: division by zero": the user's problem.
+        settle(new HttpError(422, messageOf(body)));
+      } else {
+        settle(new HttpError(502, `${service.label} answered HTTP ${status}: ${messageOf(body)}`));
+      }
+    };
+
+    const attempt = (isRetry) => {
+      const req = http.request(service.url, {
+        method: 'POST',
+        agent: service.agent,
+        headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(payload) },
+      });
+      request = req;
+      req.on('response', (res) => {
+        const chunks = [];
+        let size = 0;
+        res.on('data', (chunk) => {
+          size += chunk.length;
+          if (size > MAX_REPLY_BYTES) {
+            abort(new HttpError(502, `${service.label} sent an answer larger than ${MAX_REPLY_BYTES} bytes`));
+          } else {
+            chunks.push(chunk);
+          }
+        });
+        res.on('end', () => onAnswer(res.statusCode, Buffer.concat(chunks).toString('utf8')));
+        res.on('error', () => {});
+        res.on('close', () => {
+          if (!res.complete) settle(new HttpError(502, `${service.label} unreachable: connection closed mid-answer`));
+        });
+      });
+      req.on('error', (err) => {
+        if (settled || req !== request) return;
+        // A kept-alive socket that the service closed just as we reused it: the
+        // operations are pure, so asking once more on a fresh socket is safe.
+        if (!isRetry && req.reusedSocket && err.code === 'ECONNRESET') {
+          attempt(true);
+          return;
+        }
+        const status = err.code === 'ETIMEDOUT' ? 504 : 502;
+        settle(new HttpError(status, `${service.label} unreachable: ${err.message}`));
+      });
+      req.end(payload);
+    };
+    attempt(false);
+  });
+}
+
+async function evaluate(node, ctx) {
+  switch (node.kind) {
+    case 'number':
+      return node.value;
+    case 'negate':
+      return callService(ctx, 'sub', 0, await evaluate(node.operand, ctx));
+    case 'binary': {
+      const [a, b] = await Promise.all([evaluate(node.left, ctx), evaluate(node.right, ctx)]);
+      return callService(ctx, node.service, a, b);
+    }
+    default:
+      throw new Error(`unknown node ${node.kind}`);
+  }
+}
+
+// ---------------------------------------------------------------- server
+
+let closing = false;
+
+async function handle(req, res) {
+  const started = process.hrtime.bigint();
+  const ctx = createContext();
+  let deadline = null;
+  res.on('close', () => {
+    clearTimeout(deadline);
+    if (!res.writableFinished) ctx.fail(new HttpError(499, 'client closed the connection'));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const status = res.writableFinished ? res.statusCode : `${res.statusCode || '-'} (connection closed early)`;
+    const path = (req.url || '').split('?')[0].slice(0, 100);
+    log(`${req.method} ${path} ${status} ${ms.toFixed(1)}ms`);
+  });
+  req.on('error', () => {});
+  res.on('error', () => {});
+  if (closing) res.setHeader('Connection', 'close');
+
+  try {
+    const body = await readBody(req);
+    const tree = parse(tokenize(body.toString('utf8')));
+    deadline = setTimeout(
+      () => ctx.fail(new HttpError(504, `evaluation took longer than ${config.requestTimeoutMs} ms`)),
+      config.requestTimeoutMs,
+    );
+    const value = await evaluate(tree, ctx);
+    send(res, 200, `result = ${String(value)}\r\n\r\n`);
+  } catch (err) {
+    ctx.fail(err); // cancel the calls still in flight for this request
+    const failure = ctx.failure instanceof HttpError ? ctx.failure : err;
+    if (failure instanceof HttpError) {
+      send(res, failure.status, `error: ${failure.message}\r\n`, failure.status === 413 ? { Connection: 'close' } : {});
+    } else if (!res.destroyed) {
+      log(`internal error: ${err && err.message}`);
+      send(res, 500, 'error: internal error\r\n', { Connection: 'close' });
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+const server = http.createServer({
+  requestTimeout: config.requestTimeoutMs,
+  headersTimeout: Math.min(60000, config.requestTimeoutMs),
+  // How often Node checks the two timeouts above (its default is every 30 s).
+  connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))),
+});
+let chain = Promise.resolve(); server.on('request', (q, r) => { chain = chain.then(() => handle(q, r)); });
+// Answer "Expect: 100-continue" with a 413 right away when the declared body is too large.
+server.on('checkContinue', (req, res) => {
+  if (!declaredTooLarge(req)) res.writeContinue();
+  handle(req, res);
+});
+server.on('error', (err) => {
+  process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  const { address, port } = server.address();
+  const shown = address.includes(':') ? `[${address}]` : address;
+  const targets = SERVICES.map((s) => config.services[s.name].label).join(', ');
+  log(`listening on http://${shown}:${port}; ${targets}`);
+});
+
+function shutdown(signal) {
+  if (closing) return;
+  closing = true;
+  log(`${signal} received, shutting down`);
+  const exit = () => {
+    for (const service of Object.values(config.services)) service.agent.destroy();
+    process.exit(0);
+  };
+  server.close(exit);
+  server.closeIdleConnections();
+  setTimeout(() => {
+    server.closeAllConnections();
+    exit();
+  }, SHUTDOWN_GRACE_MS).unref();
+}
+
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.stdout.on('error', () => {});
