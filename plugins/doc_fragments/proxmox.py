@@ -13,9 +13,8 @@ options:
   api_host:
     description:
       - Host name or address of a Proxmox VE node that serves the API.
-      - Falls back to the E(PROXMOX_HOST) environment variable.
+      - Required; falls back to the E(PROXMOX_HOST) environment variable.
     type: str
-    required: true
   api_port:
     description:
       - Port of the API. Falls back to E(PROXMOX_PORT).

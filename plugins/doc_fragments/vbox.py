@@ -32,6 +32,7 @@ requirements:
   - VirtualBox (C(VBoxManage)) on the host that runs the module, usually the controller (C(delegate_to) or
     C(connection=local)).
 notes:
-  - The modules run C(VBoxManage) with E(LC_ALL=C), and treat a "VBoxManage: error:" line on stderr as a failure
-    even when the exit code is 0. A missing machine (VirtualBox's VBOX_E_OBJECT_NOT_FOUND) means "absent".
+  - "The modules run C(VBoxManage) with E(LC_ALL=C), and treat an error line on stderr (C(VBoxManage: error: ...))
+    as a failure even when the exit code is 0. A missing machine (VirtualBox's VBOX_E_OBJECT_NOT_FOUND) means
+    absent."
 """

@@ -222,7 +222,7 @@ def describe_api_error(status_code, reason, errors):
 
 def proxmox_auth_argument_spec():
     return dict(
-        api_host=dict(type="str", required=True, fallback=(env_fallback, ["PROXMOX_HOST"])),
+        api_host=dict(type="str", fallback=(env_fallback, ["PROXMOX_HOST"])),
         api_port=dict(type="int", default=8006, fallback=(env_fallback, ["PROXMOX_PORT"])),
         api_user=dict(type="str", fallback=(env_fallback, ["PROXMOX_USER"])),
         api_password=dict(type="str", no_log=True, fallback=(env_fallback, ["PROXMOX_PASSWORD"])),
@@ -288,6 +288,9 @@ class ProxmoxModule(VirtlabModule):
                            "PROXMOX_PASSWORD, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET variables)")
 
     def connect(self):
+        if not self.params["api_host"]:
+            raise VirtlabError("api_host (or the PROXMOX_HOST variable) is required: the address "
+                               "of a Proxmox VE node")
         credentials = self._credentials()
         self.endpoint = "https://%s:%s" % (self.params["api_host"], self.params["api_port"])
         verify = self.params["ca_path"] or self.params["validate_certs"]

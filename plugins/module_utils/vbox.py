@@ -48,6 +48,7 @@ _BARE_FIELD = re.compile(r"^([A-Za-z][\w ]*?):\s+(.*)$")
 _FORWARDING_KEY = re.compile(r"^Forwarding\((\d+)\)$")
 _NIC_KEY = re.compile(r"^nic(\d+)$")
 _ATTACHMENT_KEY = re.compile(r"^(.+)-(\d+)-(\d+)$")
+_WINDOWS_PATH = re.compile(r"^([A-Za-z]):[\\/]")
 
 
 # Pure parsers ---------------------------------------------------------------------
@@ -172,8 +173,9 @@ def parse_vm_info(text):
     for key, value in raw.items():
         attachment = _ATTACHMENT_KEY.match(key)
         if attachment and attachment.group(1) in controllers and value not in ("none", "emptydrive"):
-            disks.append({"controller": attachment.group(1), "port": int(attachment.group(2)),
-                          "device": int(attachment.group(3)), "path": value})
+            controller, port, device = attachment.groups()
+            disks.append({"controller": controller, "port": int(port), "device": int(device), "path": value,
+                          "uuid": raw.get("%s-ImageUUID-%s-%s" % (controller, port, device))})
     return {
         "name": raw.get("name"),
         "uuid": raw.get("UUID"),
@@ -183,6 +185,8 @@ def parse_vm_info(text):
         "cpus": raw.get("cpus"),
         "nics": dict((str(n), kind) for n, kind in sorted(nics.items()) if kind != "none"),
         "forwarding": dict((str(n), rules) for n, rules in sorted(forwarding.items())),
+        "internal_networks": dict((str(n), raw.get("intnet%d" % n)) for n, kind in sorted(nics.items())
+                                  if kind == "intnet"),
         "controllers": controllers,
         "disks": disks,
         "config_file": raw.get("CfgFile"),
@@ -265,6 +269,20 @@ def find_vboxmanage_error(rc, stderr):
 
 def is_transient_lock(stderr):
     return any(text in (stderr or "") for text in TRANSIENT_LOCK_TEXTS)
+
+
+def host_path(path):
+    """A path as VirtualBox will be given it: absolute, except a Windows path (VBoxManage.exe
+    from WSL), which is kept as written."""
+    return path if _WINDOWS_PATH.match(path) else os.path.abspath(path)
+
+
+def controller_view(path):
+    """Where the controller sees a host path: WSL mounts drive C: at /mnt/c."""
+    drive = _WINDOWS_PATH.match(path)
+    if drive:
+        return "/mnt/%s/%s" % (drive.group(1).lower(), path[3:].replace("\\", "/"))
+    return path
 
 
 # The module base -------------------------------------------------------------------

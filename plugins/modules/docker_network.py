@@ -44,6 +44,15 @@ options:
       - An internal network has no route to the machine's real network (no NAT, no published ports).
     type: bool
     default: false
+  routed:
+    description:
+      - The network carries traffic forwarded by lab routers, whose source or destination lies outside the
+        subnet. Docker drops such frames on internal networks; with V(true) the module adds a host firewall rule
+        (in Docker's C(DOCKER-USER) chain) accepting frames that enter and leave the same bridge, so they stay
+        inside the network. The rule is checked, and restored if lost, on every run.
+      - Needs C(iptables) on the machine running the engine.
+    type: bool
+    default: false
   labels:
     description: Labels to set on the network when it is created.
     type: dict
@@ -100,6 +109,13 @@ network:
     internal:
       description: Whether the network is internal.
       type: bool
+    bridge:
+      description: The Linux bridge behind the network.
+      type: str
+      sample: br-0efe4d0da3a1
+    routed:
+      description: Whether routed traffic is accepted on the bridge.
+      type: bool
     containers:
       description: Names of the attached containers.
       type: list
@@ -118,6 +134,8 @@ from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabEr
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
 from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, DockerModule
 
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
 
 def network_view(network):
     """The comparable, returnable view of a Docker network object."""
@@ -133,7 +151,36 @@ def network_view(network):
         "gateway": ipv4.get("Gateway"),
         "internal": bool(attrs.get("Internal")),
         "containers": sorted(c["Name"] for c in (attrs.get("Containers") or {}).values()),
+        "bridge": (attrs.get("Options") or {}).get(BRIDGE_NAME_OPTION) or "br-" + attrs["Id"][:12],
     }
+
+
+class BridgeFirewall:
+    """The DOCKER-USER rule that lets routed frames cross a lab bridge. Docker's SDK has no API for the host
+    firewall, so this is the one place the Docker modules run a host command."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def rule(self, bridge):
+        return ["DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment", "--comment", "virtlab routed lab network",
+                "-j", "ACCEPT"]
+
+    def iptables(self, *args):
+        binary = self.module.ansible.get_bin_path("iptables", required=True)
+        return self.module.ansible.run_command([binary, "-w"] + list(args))
+
+    def present(self, bridge):
+        return self.iptables("-C", *self.rule(bridge))[0] == 0
+
+    def add(self, bridge):
+        rc, _, err = self.iptables("-I", *self.rule(bridge))
+        if rc != 0:
+            raise VirtlabError("cannot add the firewall rule for routed traffic on %s: %s" % (bridge, err.strip()))
+
+    def remove(self, bridge):
+        while self.present(bridge):
+            self.iptables("-D", *self.rule(bridge))
 
 
 class DockerNetworkModule(DockerModule):
@@ -142,6 +189,7 @@ class DockerNetworkModule(DockerModule):
         subnet=dict(type="str"),
         gateway=dict(type="str"),
         internal=dict(type="bool", default=False),
+        routed=dict(type="bool", default=False),
         labels=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -164,15 +212,23 @@ class DockerNetworkModule(DockerModule):
                 raise VirtlabError("gateway %s is not inside subnet %s" % (gateway, subnet))
             gateway = str(gateway_ip)
         return {"name": self.params["name"], "subnet": str(subnet), "gateway": gateway,
-                "internal": self.params["internal"]}
+                "internal": self.params["internal"], "routed": self.params["routed"]}
 
     def needed_actions(self, current, desired):
         """The one decision, for check mode and the real run: [] or created/recreated/removed."""
         if self.params["state"] == "absent":
             return ["removed"] if current else []
         if not current:
-            return ["created"]
-        return ["recreated"] if differences(current, desired) else []
+            return ["created"] + (["allowed routed traffic"] if desired["routed"] else [])
+        actions = ["recreated"] if self.recreate_reasons(current, desired) else []
+        if desired["routed"] and (actions or not current["routed"]):
+            actions.append("allowed routed traffic")
+        return actions
+
+    @staticmethod
+    def recreate_reasons(current, desired):
+        """What Docker cannot change in place: {key: (current, desired)}."""
+        return differences(current, dict((k, desired[k]) for k in ("subnet", "gateway", "internal")))
 
     def check_attached(self, current, action):
         if current.get("containers") and not self.params["force"]:
@@ -183,9 +239,9 @@ class DockerNetworkModule(DockerModule):
 
     def remove(self, network, current):
         self.check_attached(current, "removed")
-        network.reload()
-        for container_id in (network.attrs.get("Containers") or {}):
-            network.disconnect(container_id, force=True)
+        self.firewall.remove(current["bridge"])
+        for container in current["containers"]:
+            network.disconnect(container, force=True)
         network.remove()
 
     def create(self, desired):
@@ -197,19 +253,31 @@ class DockerNetworkModule(DockerModule):
 
     def run(self):
         name = self.params["name"]
+        self.firewall = BridgeFirewall(self)
         network = self.find_network(name)
         current = network_view(network)
+        if current:
+            current["routed"] = self.firewall.present(current["bridge"])
+            # The network object lists running containers only; a stopped one is attached too.
+            current["containers"] = sorted(c.name for c in self.client.containers.list(
+                all=True, filters={"network": name}))
         desired = self.desired() if self.params["state"] == "present" else {}
         actions = self.needed_actions(current, desired)
-        if actions == ["recreated"]:
+        if "recreated" in actions:
             self.check_attached(current, "recreated (%s)" % ", ".join(
-                "%s %s -> %s" % (k, old, new) for k, (old, new) in sorted(differences(current, desired).items())))
+                "%s %s -> %s" % (k, old, new) for k, (old, new) in sorted(self.recreate_reasons(current, desired).items())))
         after = current
         if actions and not self.check_mode:
             try:
                 if "removed" in actions or "recreated" in actions:
                     self.remove(network, current)
-                after = network_view(self.create(desired)) if desired else {}
+                if "created" in actions or "recreated" in actions:
+                    network = self.create(desired)
+                after = network_view(network) if desired else {}
+                if "allowed routed traffic" in actions:
+                    self.firewall.add(after["bridge"])
+                if after:
+                    after["routed"] = self.firewall.present(after["bridge"])
             except APIError as exc:
                 raise self.api_error("%s network %s" % (actions[0].rstrip("d"), name), exc)
         elif actions:

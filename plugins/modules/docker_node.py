@@ -312,8 +312,9 @@ class DockerNodeModule(DockerModule):
         if not current:
             actions.append("created")
         else:
-            # The image's own env (PATH...) is part of the container's: compare only declared variables.
-            seen = dict(current, env=dict((k, v) for k, v in current["env"].items() if k in desired["env"]))
+            # The image's own env (PATH...) and labels are part of the container's: compare declared keys only.
+            seen = dict(current, env=declared_only(current["env"], desired["env"]),
+                        labels=declared_only(current["labels"], desired["labels"]))
             changed = differences(seen, dict((k, desired[k]) for k in CREATE_TIME_KEYS))
             if changed:
                 actions.append("recreated (%s)" % ", ".join(
@@ -415,7 +416,9 @@ class DockerNodeModule(DockerModule):
         if self.params["state"] == "absent":
             after = {}
         else:
-            after = dict(desired, running=self.params["state"] == "started" or (
+            # As it would be: addresses Docker chooses are shown as they are now (or unknown).
+            networks = dict((n, a or current.get("networks", {}).get(n)) for n, a in desired["networks"].items())
+            after = dict(desired, networks=networks, running=self.params["state"] == "started" or (
                 self.params["state"] == "present" and bool(current.get("running")) and not actions))
         if actions and not self.check_mode:
             try:
@@ -426,6 +429,10 @@ class DockerNodeModule(DockerModule):
         elif not actions:
             after = current
         self.exit(bool(actions), before=public(current), after=public(after), node=public(after), actions=actions)
+
+
+def declared_only(current, declared):
+    return dict((k, v) for k, v in current.items() if k in declared)
 
 
 def params_index(params, network_name):

@@ -14,7 +14,7 @@ short_description: Probe the lab's services from this node, speaking the calcula
 version_added: 0.1.0
 description:
   - Runs on a lab node and sends one request to each listed service (HTTP POST, the calculator protocol), then
-    reports for each whether it answered as expected. All probes of a node are made in one call.
+    reports for each whether it answered as expected. All probes of a node are made in one call, concurrently.
   - Never changes anything and never fails because a probe failed - the caller compares the results with what
     the topology expects (a probe that must fail, such as pn3 from outside, is a success when it fails).
 author:
@@ -103,6 +103,7 @@ results:
 """
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -148,12 +149,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    results = []
-    for item in module.params["probes"]:
-        reached, detail = probe(item["address"], item["port"], item["body"], item["expect_prefix"],
-                                module.params["timeout"])
-        results.append(dict(src=item["src"], service=item["service"], address=item["address"],
-                            port=item["port"], expect=item["expect"], reached=reached, detail=detail))
+    probes = module.params["probes"]
+    # Probes run side by side: a blocked path costs one timeout, not one per probe.
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(probes)))) as pool:
+        outcomes = list(pool.map(lambda p: probe(p["address"], p["port"], p["body"], p["expect_prefix"],
+                                                 module.params["timeout"]), probes))
+    results = [dict(src=p["src"], service=p["service"], address=p["address"], port=p["port"], expect=p["expect"],
+                    reached=reached, detail=detail) for p, (reached, detail) in zip(probes, outcomes)]
     module.exit_json(changed=False, results=results)
 
 

@@ -138,7 +138,7 @@ options:
       - V(offline) moves a stopped CT and refuses a running one (unless O(state=stopped),
         which stops it first). V(restart) shuts a running CT down, moves it and starts it
         on the target.
-      - V(online) is refused with the reason: Proxmox has no live migration for LXC.
+      - V(online) is refused with the reason (Proxmox has no live migration for LXC).
     type: str
     choices: [offline, restart, online]
     default: offline

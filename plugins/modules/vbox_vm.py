@@ -62,7 +62,15 @@ options:
         reachable only through port forwarding (see M(virtlab.core.vbox_natpf)); V(null) leaves it unplugged.
       - A new VM gets V(nat) when omitted; for an existing VM an omitted value is not compared.
     type: str
-    choices: [nat, null]
+    choices: [nat, "null"]
+  internal_networks:
+    description:
+      - VirtualBox internal networks (C(intnet)) for adapters 2, 3, ... in this order; for example the lab's
+        networks, one per adapter, which only VMs on the same internal network reach.
+      - Adapters after the list that are on an internal network are disabled. Not compared when omitted.
+      - Changing them needs the VM off.
+    type: list
+    elements: str
   disk:
     description:
       - The VM's disk, attached to port 0 of the storage controller O(disk.controller), which is added if missing.
@@ -172,6 +180,10 @@ vm:
       description: Attachment type of each enabled adapter, by adapter number.
       type: dict
       sample: {"1": nat}
+    internal_networks:
+      description: Internal network of each adapter attached to one, by adapter number.
+      type: dict
+      sample: {"2": virtlab-pn1}
     forwarding:
       description: NAT port-forwarding rules by adapter number, as "name,proto,hostip,hostport,guestip,guestport".
       type: dict
@@ -202,10 +214,15 @@ import os
 
 from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import SESSION_STATES, VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+    SESSION_STATES,
+    VBoxModule,
+    controller_view,
+    host_path,
+)
 
-# What controlvm can change on a running VM; every other setting needs it powered off.
-LIVE_SETTINGS = {"nic1": lambda value: ("nic1", value)}
+# What controlvm can change on a running VM (setting -> controlvm word); the rest needs it off.
+LIVE_SETTINGS = {"nic1": "nic1"}
 MODIFYVM_OPTIONS = {"ostype": "--ostype", "memory": "--memory", "cpus": "--cpus", "nic1": "--nic1"}
 
 
@@ -214,7 +231,29 @@ def settings_view(vm):
     if vm is None:
         return {}
     return {"state": vm["state"], "ostype": vm["ostype"], "memory": vm["memory"], "cpus": vm["cpus"],
-            "nic1": vm["nics"].get("1", "none"), "disks": [disk["path"] for disk in vm["disks"]]}
+            "nic1": vm["nics"].get("1", "none"), "internal_networks": internal_networks_view(vm),
+            "disks": [disk["path"] for disk in vm["disks"]]}
+
+
+def internal_networks_view(vm):
+    """Internal networks of adapters 2, 3, ... up to the first adapter that is on none."""
+    names = []
+    for adapter in range(2, 9):
+        name = vm["internal_networks"].get(str(adapter))
+        if name is None:
+            break
+        names.append(name)
+    return names
+
+
+def internal_network_args(current, wanted):
+    """modifyvm options putting adapters 2.. on ``wanted``, and disabling the ones left over."""
+    args = []
+    for adapter, network in enumerate(wanted, start=2):
+        args += ["--nic%d" % adapter, "intnet", "--intnet%d" % adapter, network]
+    for adapter in range(2 + len(wanted), 2 + len(current or [])):
+        args += ["--nic%d" % adapter, "none"]
+    return args
 
 
 def is_running(vm):
@@ -229,6 +268,7 @@ class VBoxVmModule(VBoxModule):
         memory=dict(type="int"),
         cpus=dict(type="int"),
         nic1=dict(type="str", choices=["nat", "null"]),
+        internal_networks=dict(type="list", elements="str"),
         disk=dict(type="dict", options=dict(
             path=dict(type="path", required=True),
             size_mb=dict(type="int"),
@@ -251,17 +291,22 @@ class VBoxVmModule(VBoxModule):
             descriptions = dict((type_id.lower(), text) for type_id, text in self.ostype_descriptions().items())
             ostype = descriptions.get(ostype.lower(), ostype)
         nic1 = params["nic1"] or ("nat" if vm is None else None)
-        return {"ostype": ostype, "memory": params["memory"], "cpus": params["cpus"], "nic1": nic1}
+        networks = params["internal_networks"]
+        if networks is not None and len(networks) > 7:
+            raise VirtlabError("internal_networks: a VM has adapters 2 to 8, so at most 7 networks, not %d"
+                               % len(networks))
+        return {"ostype": ostype, "memory": params["memory"], "cpus": params["cpus"], "nic1": nic1,
+                "internal_networks": networks}
 
     def desired_disk(self, vm):
         """The disk to attach, or None when there is none declared or it is already attached."""
         disk = self.params["disk"]
         if not disk:
             return None
-        path = os.path.abspath(disk["path"])
+        path = host_path(disk["path"])
         if vm is not None and path in [attached["path"] for attached in vm["disks"]]:
             return None
-        create = not os.path.exists(path)
+        create = not os.path.exists(controller_view(path))
         if create and not disk["size_mb"]:
             raise VirtlabError("disk.path %s does not exist: give disk.size_mb to create it, or the path of an "
                                "existing image to attach" % path)
@@ -342,10 +387,13 @@ class VBoxVmModule(VBoxModule):
     def apply_changes(self, name, changes, live):
         if live:
             for key in sorted(changes):
-                self.vbox("controlvm", name, *LIVE_SETTINGS[key](changes[key][1]))
+                self.vbox("controlvm", name, LIVE_SETTINGS[key], changes[key][1])
             return
         args = []
         for key in sorted(changes):
+            if key == "internal_networks":
+                args += internal_network_args(*changes[key])
+                continue
             # The command takes the declared OS type ID, the comparison used its description.
             value = self.params["ostype"] if key == "ostype" else changes[key][1]
             args += [MODIFYVM_OPTIONS[key], value]
@@ -378,7 +426,7 @@ class VBoxVmModule(VBoxModule):
         if plan["create"]:
             self.create()
             plan["changes"].pop("ostype", None)
-            vm = self.require_vm(name)
+            vm = {"name": name, "state": "poweroff", "controllers": []}  # what createvm makes
         if plan["discard_saved"]:
             self.vbox("discardstate", vm["name"])
         if plan["stop"]:
@@ -388,8 +436,9 @@ class VBoxVmModule(VBoxModule):
             self.attach_disk(vm, plan["disk"])
         if plan["start"]:
             self.vbox("startvm", vm["name"], "--type", "headless")
-            self.wait_for_state(vm["name"], ["running"], self.params["timeout"])
-        vm = self.require_vm(vm["uuid"])
+            vm = self.wait_for_state(vm["name"], ["running"], self.params["timeout"])
+        else:
+            vm = self.require_vm(vm["name"])
         return self.exit(True, before=before, after=settings_view(vm), vm=vm, actions=actions)
 
 

@@ -137,9 +137,8 @@ describe('concurrency', () => {
     const calc = await startCalculator(urls);
     const res = await request(calc.url, '(1+2)*(3+4)');
     assert.equal(res.body, 'result = 21\r\n\r\n');
+    // both additions were in flight at once: two rounds of calls, not three
     assert.equal(ops.sum.maxInFlight, 2);
-    // two rounds of calls, not three
-    assert.ok(res.ms < 3 * DELAY, `took ${res.ms} ms`);
   });
 
   test('20 concurrent requests are all right, and served in parallel', async () => {

@@ -134,6 +134,8 @@ const config = loadConfig();
 
 // ---------------------------------------------------------------- helpers
 
+let closing = false; // set on SIGTERM/SIGINT
+
 function log(line) {
   process.stdout.write(`${new Date().toISOString()} ${NAME} ${line}\n`);
 }
@@ -145,7 +147,8 @@ function quote(text, max = 40) {
 function send(res, status, text, headers = {}) {
   if (res.headersSent || res.destroyed) return;
   const body = Buffer.from(text, 'utf8');
-  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers });
+  const connection = closing ? { Connection: 'close' } : {}; // let server.close() finish
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers, ...connection });
   res.end(body);
 }
 
@@ -184,8 +187,8 @@ function readBody(req) {
     };
     req.on('data', onData);
     req.on('end', () => finish(null, Buffer.concat(chunks)));
-    req.on('error', (err) => finish(err));
-    req.on('close', () => finish(new Error('client closed the connection')));
+    req.on('error', () => finish(new HttpError(499, 'client closed the connection')));
+    req.on('close', () => finish(new HttpError(499, 'client closed the connection')));
   });
 }
 
@@ -446,8 +449,6 @@ async function evaluate(node, ctx) {
 
 // ---------------------------------------------------------------- server
 
-let closing = false;
-
 async function handle(req, res) {
   const started = process.hrtime.bigint();
   const ctx = createContext();
@@ -456,13 +457,14 @@ async function handle(req, res) {
     clearTimeout(deadline);
     if (!res.writableFinished) ctx.fail(new HttpError(499, 'client closed the connection'));
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const status = res.writableFinished ? res.statusCode : `${res.statusCode || '-'} (connection closed early)`;
+    const status = res.writableFinished
+      ? res.statusCode
+      : `${res.headersSent ? res.statusCode : '-'} (client closed the connection)`;
     const path = (req.url || '').split('?')[0].slice(0, 100);
     log(`${req.method} ${path} ${status} ${ms.toFixed(1)}ms`);
   });
   req.on('error', () => {});
   res.on('error', () => {});
-  if (closing) res.setHeader('Connection', 'close');
 
   try {
     const body = await readBody(req);
@@ -477,6 +479,7 @@ async function handle(req, res) {
     ctx.fail(err); // cancel the calls still in flight for this request
     const failure = ctx.failure instanceof HttpError ? ctx.failure : err;
     if (failure instanceof HttpError) {
+      if (failure.status === 499) return; // the client is gone: nobody to answer
       send(res, failure.status, `error: ${failure.message}\r\n`, failure.status === 413 ? { Connection: 'close' } : {});
     } else if (!res.destroyed) {
       log(`internal error: ${err && err.message}`);
@@ -493,7 +496,7 @@ const server = http.createServer({
   // How often Node checks the two timeouts above (its default is every 30 s).
   connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))),
 });
-let chain = Promise.resolve(); server.on('request', (q, r) => { chain = chain.then(() => handle(q, r)); });
+server.on('request', handle);
 // Answer "Expect: 100-continue" with a 413 right away when the declared body is too large.
 server.on('checkContinue', (req, res) => {
   if (!declaredTooLarge(req)) res.writeContinue();

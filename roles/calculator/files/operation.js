@@ -98,6 +98,8 @@ const apply = OPERATIONS[config.operation].apply;
 
 // ---------------------------------------------------------------- helpers
 
+let closing = false; // set on SIGTERM/SIGINT
+
 function log(line) {
   process.stdout.write(`${new Date().toISOString()} ${NAME} ${line}\n`);
 }
@@ -109,7 +111,8 @@ function quote(text, max = 40) {
 function send(res, status, text, headers = {}) {
   if (res.headersSent || res.destroyed) return;
   const body = Buffer.from(text, 'utf8');
-  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers });
+  const connection = closing ? { Connection: 'close' } : {}; // let server.close() finish
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers, ...connection });
   res.end(body);
 }
 
@@ -148,8 +151,8 @@ function readBody(req) {
     };
     req.on('data', onData);
     req.on('end', () => finish(null, Buffer.concat(chunks)));
-    req.on('error', (err) => finish(err));
-    req.on('close', () => finish(new Error('client closed the connection')));
+    req.on('error', () => finish(new HttpError(499, 'client closed the connection')));
+    req.on('close', () => finish(new HttpError(499, 'client closed the connection')));
   });
 }
 
@@ -172,19 +175,18 @@ function parseOperands(text) {
 
 // ---------------------------------------------------------------- server
 
-let closing = false;
-
 async function handle(req, res) {
   const started = process.hrtime.bigint();
   res.on('close', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const status = res.writableFinished ? res.statusCode : `${res.statusCode || '-'} (connection closed early)`;
+    const status = res.writableFinished
+      ? res.statusCode
+      : `${res.headersSent ? res.statusCode : '-'} (client closed the connection)`;
     const path = (req.url || '').split('?')[0].slice(0, 100);
     log(`${req.method} ${path} ${status} ${ms.toFixed(1)}ms`);
   });
   req.on('error', () => {});
   res.on('error', () => {});
-  if (closing) res.setHeader('Connection', 'close');
 
   try {
     const body = await readBody(req);
@@ -192,6 +194,7 @@ async function handle(req, res) {
     send(res, 200, `${String(apply(a, b))}\r\n`);
   } catch (err) {
     if (err instanceof HttpError) {
+      if (err.status === 499) return; // the client is gone: nobody to answer
       send(res, err.status, `error: ${err.message}\r\n`, err.status === 413 ? { Connection: 'close' } : {});
     } else if (!res.destroyed) {
       log(`internal error: ${err && err.message}`);

@@ -94,6 +94,7 @@ class PveDouble:
             self.task_duration = self.default_task_duration
             self.task_durations = {}
             self.auth_failure_delay = self.default_auth_failure_delay
+            self.response_delays = {}  # {(method, path): seconds} before a success is sent
             self.cts = {}
             self.qemu = {}
             self.tasks = {}
@@ -136,7 +137,8 @@ class PveDouble:
                     return 200, "OK", {"data": self._login(params)}, 0
                 user = self._authenticate(method, headers)
                 handler, args = self._route(method, path)
-                return 200, "OK", {"data": handler(params, user, *args)}, 0
+                data = handler(params, user, *args)
+                return 200, "OK", {"data": data}, self.response_delays.get((method, path), 0)
             except ApiError as exc:
                 body = {"data": None, "message": exc.message + "\n"}
                 if exc.errors is not None:
@@ -726,6 +728,7 @@ def _with_hwaddr(value):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # one write per response: no Nagle and delayed-ACK stall between header and body
     server_version = "pve-api-daemon/3.0"
     sys_version = ""
 

@@ -323,3 +323,33 @@ def test_task_past_its_deadline_is_a_timeout_not_a_failure(pve, run_module):
     assert result["msg"].startswith("Timed out after 1s waiting for creation of CT 100 on pve1 "
                                     "(task UPID:pve1:")
     assert "exitstatus" not in result
+
+
+def test_slow_answer_is_reported_against_api_timeout(pve, run_module):
+    pve.double.response_delays[("POST", "/nodes/pve1/lxc")] = 2
+
+    result = run_module(proxmox_ct, pve.ct_args(api_timeout=1))
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("No answer from https://127.0.0.1:%d within api_timeout=1s"
+                                    % pve.port)
+
+
+def test_vmid_of_a_qemu_vm_is_refused(pve, run_module):
+    pve.double.add_qemu(100, "pve1", "router")
+
+    result = run_module(proxmox_ct, pve.ct_args())
+
+    assert result["failed"] is True
+    assert result["msg"] == "vmid 100 is a qemu guest on pve1, not an LXC container"
+    assert pve.double.writes() == []
+
+
+def test_ambiguous_hostname_asks_for_vmid(pve, run_module):
+    pve.double.add_ct(100, "pve1", "calc-cs")
+    pve.double.add_ct(101, "pve2", "calc-cs")
+
+    result = run_module(proxmox_ct, pve.ct_args(vmid=None))
+
+    assert result["failed"] is True
+    assert result["msg"] == "2 containers are named 'calc-cs' (vmids 100, 101): give vmid"

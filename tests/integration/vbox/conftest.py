@@ -7,6 +7,7 @@ that state, the calls made, and to inject failures.
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -66,7 +67,12 @@ class VBoxDouble:
 def vbox(tmp_path, monkeypatch):
     assert os.access(DOUBLE, os.X_OK), "%s must be executable (chmod +x, git keeps the mode)" % DOUBLE
     state_path = str(tmp_path / "vbox-state.json")
-    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
+    # The double starts with "env python3": make that the interpreter running the tests, so it
+    # neither depends on nor waits for whatever python3 (or version-manager shim) PATH has.
+    interpreter = tmp_path / "interpreter"
+    interpreter.mkdir()
+    os.symlink(sys.executable, str(interpreter / "python3"))
+    monkeypatch.setenv("PATH", os.pathsep.join([BIN, str(interpreter), os.environ.get("PATH", "")]))
     monkeypatch.setenv("VBOXMANAGE_DOUBLE_STATE", state_path)
     return VBoxDouble(state_path)
 
@@ -75,3 +81,15 @@ def vbox(tmp_path, monkeypatch):
 def base_args():
     """Options every test passes: retries without waiting."""
     return {"retry_delay": 0}
+
+
+@pytest.fixture
+def make_vm(vbox, base_args, run_module):
+    """Create a VM through vbox_vm (no disk unless given): make_vm("lab", "running")."""
+    from ansible_collections.virtlab.core.plugins.modules import vbox_vm
+
+    def make(name, state="poweroff", **options):
+        result = run_module(vbox_vm, dict(base_args, name=name, ostype="Ubuntu_64", state=state, **options))
+        assert not result["failed"] and result["changed"], result
+        return result["vm"]
+    return make

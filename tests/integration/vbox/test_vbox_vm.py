@@ -158,3 +158,16 @@ def test_missing_vboxmanage_is_explained(vbox, base_args, run_module, monkeypatc
     result = run_module(vbox_vm, vm_args(vbox, base_args))
     assert result["failed"]
     assert result["msg"].startswith("VBoxManage was not found on PATH")
+
+
+def test_internal_networks_on_adapters_two_and_up(vbox, base_args, run_module):
+    args = vm_args(vbox, base_args, state="poweroff", disk=None, internal_networks=["virtlab-pn1", "virtlab-pn2"])
+    created = run_module(vbox_vm, args)
+    assert not created["failed"] and created["changed"], created
+    assert created["vm"]["internal_networks"] == {"2": "virtlab-pn1", "3": "virtlab-pn2"}
+    assert run_module(vbox_vm, args)["changed"] is False
+    fewer = run_module(vbox_vm, dict(args, internal_networks=["virtlab-pn3"]), diff=True)
+    assert fewer["actions"] == ["changed internal_networks"]
+    assert ["modifyvm", "lab", "--nic2", "intnet", "--intnet2", "virtlab-pn3", "--nic3", "none"] in vbox.calls()
+    assert fewer["diff"]["after"]["internal_networks"] == ["virtlab-pn3"]
+    assert fewer["vm"]["nics"] == {"1": "nat", "2": "intnet"}

@@ -1,0 +1,188 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: vbox_natpf
+short_description: Declare the NAT port-forwarding rules of a VirtualBox VM's adapter
+version_added: 0.1.0
+description:
+  - Makes the port-forwarding rules of one NAT adapter of a VM match a declared list, adding and removing only the
+    difference. A rule whose name exists with other values is replaced.
+  - Works on a running VM (C(controlvm natpfN)) as well as on a stopped one (C(modifyvm --natpfN)).
+author:
+  - virtlab developers
+extends_documentation_fragment:
+  - virtlab.core.vbox
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description: Name or UUID of the VM.
+    type: str
+    required: true
+  nic:
+    description: Number of the NAT adapter (1 to 8).
+    type: int
+    default: 1
+  rules:
+    description:
+      - The rules, each as VirtualBox writes them, C(name,proto,hostip,hostport,guestip,guestport), for example
+        V(ssh,tcp,,2222,,22). An empty host IP listens on every host address; an empty guest IP is the guest's
+        NAT address.
+      - Rules are matched by name; the protocol is compared lower-case and the ports as numbers.
+    type: list
+    elements: str
+    required: true
+  exclusive:
+    description:
+      - When true, rules of the adapter that are not declared are removed.
+      - When false, declared rules are added or replaced and the others are kept.
+    type: bool
+    default: true
+notes:
+  - VirtualBox 7.0.0 omits the rules from C(showvminfo --machinereadable) when an adapter has more than one. The
+    module then finds a declared rule's name taken when adding it, and replaces that rule, so it still converges
+    (reporting a change each time), but cannot see undeclared rules to remove them.
+"""
+
+EXAMPLES = r"""
+- name: Reach the NAT VM's SSH server on the host's port 2222
+  virtlab.core.vbox_natpf:
+    name: lab-ubuntu
+    rules:
+      - ssh,tcp,,2222,,22
+  delegate_to: localhost
+
+- name: Add the calculator's port without touching other rules
+  virtlab.core.vbox_natpf:
+    name: lab-ubuntu
+    rules:
+      - calculator,tcp,127.0.0.1,50000,,50000
+    exclusive: false
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+rules:
+  description: The adapter's rules after the task (in check mode, as they would be), normalised.
+  returned: success
+  type: list
+  elements: str
+  sample: ["ssh,tcp,,2222,,22"]
+added:
+  description: Rules added (or that would be).
+  returned: success
+  type: list
+  elements: str
+removed:
+  description: Rules removed (or that would be); a replaced rule appears in both lists.
+  returned: success
+  type: list
+  elements: str
+vm_state:
+  description: The VM's state, which decided between controlvm and modifyvm.
+  returned: success
+  type: str
+  sample: running
+"""
+
+from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.compare import list_delta
+from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+    SESSION_STATES,
+    VBoxManageError,
+    VBoxModule,
+    format_forwarding_rule,
+    parse_forwarding_rule,
+)
+
+RULE_NAME_TAKEN = "A NAT rule of this name already exists"
+
+
+def rule_name(rule):
+    return rule.split(",", 1)[0]
+
+
+class VBoxNatpfModule(VBoxModule):
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        nic=dict(type="int", default=1),
+        rules=dict(type="list", elements="str", required=True),
+        exclusive=dict(type="bool", default=True),
+    )
+
+    def desired_rules(self):
+        """The declared rules, normalised; a rule that does not parse fails naming it."""
+        if not 1 <= self.params["nic"] <= 8:
+            raise VirtlabError("nic must be an adapter number from 1 to 8, not %s" % self.params["nic"])
+        rules = []
+        for rule in self.params["rules"]:
+            try:
+                rules.append(format_forwarding_rule(parse_forwarding_rule(rule)))
+            except ValueError as exc:
+                raise VirtlabError("NAT rule %r is not valid: %s" % (rule, exc), rule=rule)
+        names = [rule_name(rule) for rule in rules]
+        duplicates = sorted(set(name for name in names if names.count(name) > 1))
+        if duplicates:
+            raise VirtlabError("NAT rule names must be unique; declared more than once: %s" % ", ".join(duplicates))
+        return rules
+
+    def delta(self, current, desired):
+        """The one decision, for check mode and the real run: (to_add, to_remove)."""
+        to_add, to_remove = list_delta(current, desired)
+        if not self.params["exclusive"]:
+            declared = set(rule_name(rule) for rule in desired)
+            to_remove = [rule for rule in to_remove if rule_name(rule) in declared]
+        return to_add, to_remove
+
+    def add(self, vm, rule):
+        try:
+            self.change_nat_rule(vm, self.params["nic"], "add", rule)
+        except VBoxManageError as exc:
+            if RULE_NAME_TAKEN not in exc.msg:
+                raise
+            # The name is taken by a rule showvminfo did not list (VirtualBox 7.0.0): replace it.
+            self.change_nat_rule(vm, self.params["nic"], "delete", rule_name(rule))
+            self.change_nat_rule(vm, self.params["nic"], "add", rule)
+
+    def run(self):
+        desired = self.desired_rules()
+        vm = self.require_vm(self.params["name"])
+        nic = str(self.params["nic"])
+        kind = vm["nics"].get(nic, "none")
+        if kind != "nat":
+            raise VirtlabError("Adapter %s of VM '%s' is not in NAT mode (it is %s): port forwarding applies to NAT "
+                               "adapters only" % (nic, vm["name"], kind), vm=vm)
+        current = vm["forwarding"].get(nic, [])
+        to_add, to_remove = self.delta(current, desired)
+        changed = bool(to_add or to_remove)
+        after = [rule for rule in current if rule not in to_remove] + to_add
+        if changed and vm["state"] not in SESSION_STATES:
+            self.require_mutable(vm, "change the NAT port forwarding of adapter %s" % nic)
+        if changed and not self.check_mode:
+            for rule in to_remove:
+                self.change_nat_rule(vm, nic, "delete", rule_name(rule))
+            for rule in to_add:
+                self.add(vm, rule)
+            vm = self.require_vm(vm["uuid"])
+            after = vm["forwarding"].get(nic, [])
+        self.exit(changed, before={"rules": current}, after={"rules": after}, rules=after, added=to_add,
+                  removed=to_remove, vm_state=vm["state"])
+
+
+def main():
+    VBoxNatpfModule()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+"""docker_network, docker_node and docker_commit against the real local Docker engine.
+
+Every test cleans up the networks and containers it made (names start with virtlab-test-).
+"""
+
+import docker
+import pytest
+
+from ansible_collections.virtlab.core.plugins.modules import docker_network, docker_node
+
+IMAGE = "virtlab/debian-systemd:bookworm"
+NET_A = "virtlab-test-a"
+NET_B = "virtlab-test-b"
+NODE = "virtlab-test-node"
+
+
+@pytest.fixture(scope="module")
+def client():
+    try:
+        engine = docker.from_env(version="auto")
+        engine.ping()
+    except docker.errors.DockerException as exc:
+        pytest.fail("these tests need the Docker engine that `make test` starts: %s" % exc)
+    if not engine.images.list(name=IMAGE):
+        pytest.fail("these tests need the base image %s that `make test` builds" % IMAGE)
+    return engine
+
+
+@pytest.fixture
+def clean(client):
+    def purge():
+        for container in client.containers.list(all=True, filters={"name": "virtlab-test-"}):
+            container.remove(force=True)
+        for network in client.networks.list(names=[NET_A, NET_B]):
+            network.remove()
+    purge()
+    yield client
+    purge()
+
+
+def net(**kwargs):
+    args = dict(name=NET_A, subnet="10.78.1.0/24", gateway="10.78.1.254", internal=True)
+    args.update(kwargs)
+    return args
+
+
+def test_network_create_rerun_and_check_mode(run_module, clean):
+    result = run_module(docker_network, net(), check_mode=True, diff=True)
+    assert result["changed"] and result["actions"] == ["created"]
+    assert not clean.networks.list(names=[NET_A]), "check mode must not create the network"
+
+    result = run_module(docker_network, net())
+    assert result["changed"] and result["network"]["subnet"] == "10.78.1.0/24" and result["network"]["internal"]
+    assert clean.networks.get(NET_A).attrs["Internal"] is True
+
+    again = run_module(docker_network, net(), diff=True)
+    assert again["changed"] is False and again["actions"] == []
+
+
+def test_network_change_with_containers_attached_fails_clearly(run_module, clean):
+    run_module(docker_network, net())
+    clean.containers.create(IMAGE, name=NODE, network=NET_A)
+    result = run_module(docker_network, net(subnet="10.78.2.0/24", gateway="10.78.2.254"))
+    assert result["failed"]
+    assert "containers are attached to it: %s" % NODE in result["msg"]
+    assert "subnet 10.78.1.0/24 -> 10.78.2.0/24" in result["msg"]
+    assert clean.networks.get(NET_A).attrs["IPAM"]["Config"][0]["Subnet"] == "10.78.1.0/24"
+
+
+def test_network_bad_input_fails_before_anything_is_created(run_module, clean):
+    result = run_module(docker_network, net(subnet="10.78.1.7/24"))
+    assert result["failed"] and "is not a valid subnet" in result["msg"]
+    result = run_module(docker_network, net(gateway="10.99.0.1"))
+    assert result["failed"] and "gateway 10.99.0.1 is not inside subnet 10.78.1.0/24" in result["msg"]
+    assert not clean.networks.list(names=[NET_A])
+
+
+def test_network_absent_removes_and_is_idempotent(run_module, clean):
+    run_module(docker_network, net())
+    assert run_module(docker_network, dict(name=NET_A, state="absent"))["changed"]
+    assert run_module(docker_network, dict(name=NET_A, state="absent"))["changed"] is False
+
+
+def node(**kwargs):
+    args = dict(name=NODE, hostname="testnode", image=IMAGE, capabilities=["SYS_ADMIN", "NET_ADMIN"],
+                networks=[{"name": NET_A, "ipv4_address": "10.78.1.10"}], sysctls={"net.ipv4.ip_forward": 0})
+    args.update(kwargs)
+    return args
+
+
+def test_node_boots_systemd_with_fixed_address_and_reruns_unchanged(run_module, clean):
+    run_module(docker_network, net())
+    result = run_module(docker_node, node())
+    assert result["changed"] and result["actions"] == ["created", "started"]
+    assert result["node"]["networks"] == {NET_A: "10.78.1.10"}
+    container = clean.containers.get(NODE)
+    code, out = container.exec_run(["systemctl", "is-system-running"])
+    assert out.decode().strip() in ("running", "degraded")
+    assert container.exec_run(["hostname"]).output.decode().strip() == "testnode"
+    assert container.exec_run(["cat", "/proc/sys/net/ipv4/ip_forward"]).output.decode().strip() == "0"
+
+    again = run_module(docker_node, node(), diff=True)
+    assert again["changed"] is False, again["actions"]
+
+
+def test_node_check_mode_reports_recreate_and_touches_nothing(run_module, clean):
+    run_module(docker_network, net())
+    run_module(docker_node, node())
+    before_id = clean.containers.get(NODE).id
+    result = run_module(docker_node, node(hostname="renamed"), check_mode=True, diff=True)
+    assert result["changed"] and result["actions"][0].startswith("recreated (hostname testnode -> renamed")
+    assert result["diff"]["before"]["hostname"] == "testnode" and result["diff"]["after"]["hostname"] == "renamed"
+    assert clean.containers.get(NODE).id == before_id
+
+
+def test_node_networks_change_in_place(run_module, clean):
+    run_module(docker_network, net())
+    run_module(docker_network, net(name=NET_B, subnet="10.78.2.0/24", gateway="10.78.2.254"))
+    run_module(docker_node, node())
+    before_id = clean.containers.get(NODE).id
+    wanted = [{"name": NET_A, "ipv4_address": "10.78.1.10"}, {"name": NET_B, "ipv4_address": "10.78.2.10"}]
+    result = run_module(docker_node, node(networks=wanted))
+    assert result["changed"] and result["actions"] == ["connected %s (10.78.2.10)" % NET_B]
+    container = clean.containers.get(NODE)
+    assert container.id == before_id
+    assert "10.78.2.10" in container.exec_run(["ip", "-4", "addr"]).output.decode()
+    assert run_module(docker_node, node(networks=wanted))["changed"] is False
+
+
+def test_node_stop_and_absent(run_module, clean):
+    run_module(docker_network, net())
+    run_module(docker_node, node())
+    assert run_module(docker_node, node(state="stopped"))["actions"] == ["stopped"]
+    assert clean.containers.get(NODE).status == "exited"
+    assert run_module(docker_node, node(state="stopped"))["changed"] is False
+    assert run_module(docker_node, dict(name=NODE, state="absent"))["actions"] == ["removed"]
+    assert run_module(docker_node, dict(name=NODE, state="absent"))["changed"] is False
+
+
+def test_node_bad_input_fails_before_anything_is_created(run_module, clean):
+    result = run_module(docker_node, node(image="virtlab/none:missing"))
+    assert result["failed"] and "there is no registry to pull it from" in result["msg"]
+    result = run_module(docker_node, node())
+    assert result["failed"] and "Network %s does not exist" % NET_A in result["msg"]
+    run_module(docker_network, net())
+    result = run_module(docker_node, node(networks=[{"name": NET_A, "ipv4_address": "10.78.9.9"}]))
+    assert result["failed"] and "ipv4_address 10.78.9.9 is not inside network" in result["msg"]
+    result = run_module(docker_node, node(published_ports=["fifty"]))
+    assert result["failed"] and "published port 'fifty'" in result["msg"]
+    assert not clean.containers.list(all=True, filters={"name": NODE})
