@@ -16,6 +16,7 @@ stage() {
 }
 
 stage "unit tests (modules and helpers)" python -m pytest -q tests/unit
+stage "integration: Docker modules on the engine, Proxmox and VBoxManage doubles" python -m pytest -q tests/integration
 stage "calculator services (node --test)" node --test tests/calculator/
 stage "end to end: lab, idempotence, route repair" python -m pytest -q -s tests/e2e
 

@@ -26,6 +26,19 @@ CALCULATOR_URL = "http://127.0.0.1:50000"
 TIMINGS = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report_timings():
+    """Print the wall times at the end, for the note (pytest -s shows them)."""
+    yield
+    print("\nWall times (seconds) on this machine:")
+    for name, seconds in TIMINGS.items():
+        print("  %-35s %6.1f" % (name, seconds))
+    ping = TIMINGS.get("ansible all -m ping")
+    for name in ("no-op re-run of site.yml", "route repair run of site.yml"):
+        if ping and name in TIMINGS:
+            print("  %-35s %6.1fx" % (name + " / ping", TIMINGS[name] / ping))
+
+
 def ansible(*args, json_output=False, check=True):
     """Run an Ansible command from the clone, as a user would; returns (CompletedProcess, seconds)."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -119,12 +132,3 @@ def test_rerun_repairs_only_the_route():
     assert status == 200 and body.startswith("result = 22"), body
 
 
-def test_report_timings():
-    print("\nWall times (seconds) on this machine:")
-    for name, seconds in TIMINGS.items():
-        print("  %-35s %6.1f" % (name, seconds))
-    ping = TIMINGS.get("ansible all -m ping")
-    if ping:
-        for name in ("no-op re-run of site.yml", "route repair run of site.yml"):
-            if name in TIMINGS:
-                print("  %-35s %6.1fx ping" % (name + " / ping", TIMINGS[name] / ping))

@@ -149,3 +149,53 @@ def test_node_bad_input_fails_before_anything_is_created(run_module, clean):
     result = run_module(docker_node, node(published_ports=["fifty"]))
     assert result["failed"] and "published port 'fifty'" in result["msg"]
     assert not clean.containers.list(all=True, filters={"name": NODE})
+
+
+def firewall_rule_present(bridge):
+    import subprocess
+    return subprocess.run(["iptables", "-w", "-C", "DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment",
+                           "--comment", "virtlab routed lab network", "-j", "ACCEPT"],
+                          capture_output=True).returncode == 0
+
+
+def test_routed_network_accepts_forwarded_frames_and_repairs_the_rule(run_module, clean):
+    import subprocess
+    result = run_module(docker_network, net(routed=True))
+    assert result["actions"] == ["created", "allowed routed traffic"]
+    bridge = result["network"]["bridge"]
+    assert firewall_rule_present(bridge)
+    assert run_module(docker_network, net(routed=True))["changed"] is False
+    # A lost rule (a firewall reload, a reboot) is seen and restored; check mode only reports it.
+    subprocess.run(["iptables", "-w", "-D", "DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment",
+                    "--comment", "virtlab routed lab network", "-j", "ACCEPT"], check=True)
+    assert run_module(docker_network, net(routed=True), check_mode=True)["actions"] == ["allowed routed traffic"]
+    assert not firewall_rule_present(bridge)
+    assert run_module(docker_network, net(routed=True))["actions"] == ["allowed routed traffic"]
+    assert firewall_rule_present(bridge)
+    run_module(docker_network, dict(name=NET_A, state="absent"))
+    assert not firewall_rule_present(bridge), "removing the network removes its rule"
+
+
+def test_commit_is_idempotent_and_sees_new_changes(run_module, clean):
+    from ansible_collections.virtlab.core.plugins.modules import docker_commit
+    run_module(docker_network, net())
+    run_module(docker_node, node())
+    container = clean.containers.get(NODE)
+    container.exec_run(["sh", "-c", "echo one > /etc/virtlab-test"])
+    args = dict(container=NODE, repository="virtlab-test/commit", tag="v1")
+    try:
+        assert run_module(docker_commit, args, check_mode=True)["actions"] == ["committed"]
+        assert not clean.images.list(name="virtlab-test/commit")
+        first = run_module(docker_commit, args)
+        assert first["changed"] and first["image"]["tags"] == ["virtlab-test/commit:v1"]
+        again = run_module(docker_commit, args)
+        assert again["changed"] is False and again["image"]["id"] == first["image"]["id"]
+        container.exec_run(["sh", "-c", "echo two > /etc/virtlab-test-2"])
+        third = run_module(docker_commit, args)
+        assert third["changed"] and third["actions"] == ["committed (fingerprint differs)"]
+        assert third["image"]["id"] != first["image"]["id"]
+        missing = run_module(docker_commit, dict(args, container="virtlab-test-none"))
+        assert missing["failed"] and "virtlab-test-none does not exist" in missing["msg"]
+    finally:
+        for image in clean.images.list(name="virtlab-test/commit"):
+            clean.images.remove(image.id, force=True)

@@ -37,7 +37,8 @@ def test_objective4_and_lab_nodes_then_nothing_to_change(vbox):
     assert list(vm["attachments"].values()) == [vbox.path("virtlab-objective4.vdi")]
     assert vbox.vm("virtlab-objective4-clone")["state"] == "poweroff"
     # The refused clonemedium is explained, and nothing was copied.
-    assert "it is locked because VM 'virtlab-objective4' is running with it attached" in " ".join(first.split())
+    shown = " ".join(first.split()).replace("''", "'")  # the YAML callback folds and quotes the message
+    assert "it is locked because VM 'virtlab-objective4' is running with it attached" in shown
     assert not os.path.exists(vbox.path("virtlab-objective4-copy.vdi"))
     assert changed_count(first, "localhost") == 4
     # The lab's nodes, from the topology: SSH forwarded from ansible_port, lab networks on adapters 2..
