@@ -416,8 +416,8 @@ class VBoxVmModule(VBoxModule):
         plan, actions = self.plan(vm)
         before = settings_view(vm)
         if self.check_mode or not actions:
-            return self.exit(bool(actions), before=before, after=self.simulate(before, plan) if actions else before,
-                      vm=vm or {}, actions=actions)
+            after = self.simulate(before, plan) if actions else before
+            return self.exit(bool(actions), before=before, after=after, vm=vm or {}, actions=actions)
         if plan.get("remove"):
             if plan["stop"]:
                 self.stop(vm)

@@ -11,7 +11,7 @@ from ansible_collections.virtlab.core.plugins.modules import vbox_clone, vbox_me
 @pytest.fixture
 def lab_with_disk(vbox, make_vm):
     def make(state):
-        return make_vm("lab", state, disk={"path": vbox.path("lab.vdi"), "size_mb": 1024})
+        return make_vm("lab", state, disk=True)
     return make
 
 
@@ -78,8 +78,9 @@ def test_clonemedium_of_a_running_vms_disk_says_why_and_what_to_do(vbox, base_ar
 
 
 def test_clonemedium_by_uuid_also_finds_the_holder(vbox, base_args, run_module, lab_with_disk):
-    vm = lab_with_disk("running")
-    result = run_module(vbox_medium_clone, dict(base_args, source="{%s}" % vm["disks"][0]["uuid"],
+    lab_with_disk("running")
+    disk_uuid = vbox.state()["media"][vbox.path("lab.vdi")]["uuid"]
+    result = run_module(vbox_medium_clone, dict(base_args, source="{%s}" % disk_uuid,
                                                 dest=vbox.path("copy.vdi")))
     assert result["failed"] and result["holders"] == ["lab"]
 

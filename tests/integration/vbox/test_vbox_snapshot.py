@@ -29,8 +29,7 @@ def test_restore_needs_the_vm_off_then_restores_once(vbox, base_args, run_module
     assert refused["failed"]
     assert "VM 'lab' is running, and VirtualBox restores only a VM that is powered off" in refused["msg"]
     assert vbox.state_text() == state_before
-    from ansible_collections.virtlab.core.plugins.modules import vbox_vm
-    run_module(vbox_vm, dict(base_args, name="lab", state="poweroff"))
+    vbox.command("controlvm", "lab", "poweroff")
     check = run_module(vbox_snapshot, snap(base_args, "one", state="restored"), check_mode=True)
     assert check["changed"] and check["current"] == "one"
     assert vbox.vm("lab")["current_snapshot"] != check["snapshot"]["uuid"]
