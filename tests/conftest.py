@@ -18,7 +18,9 @@ if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 
 
-class _ModuleExit(Exception):
+class _ModuleExit(BaseException):
+    # BaseException, like the SystemExit that exit_json raises for real: a module's own
+    # "except Exception" must not swallow it.
     def __init__(self, result):
         super().__init__(result)
         self.result = result

@@ -96,14 +96,12 @@ class VirtlabModule:
     # Results --------------------------------------------------------------------
     def exit(self, changed, before=None, after=None, **result):
         """Exit with ``changed`` and the resource; adds before/after when diff was asked for."""
-        self._exiting = True
         if self.want_diff and (before is not None or after is not None):
             result["diff"] = {"before": before if before is not None else {},
                               "after": after if after is not None else {}}
         self.ansible.exit_json(changed=changed, **result)
 
     def fail(self, msg, **details):
-        self._exiting = True
         self.ansible.fail_json(msg=msg, **details)
 
     def __call__(self):
@@ -114,10 +112,6 @@ class VirtlabModule:
         except VirtlabError as exc:
             self.fail(exc.msg, **exc.details)
         except Exception as exc:  # pylint: disable=broad-except
-            if getattr(self, "_exiting", False):
-                # Raised by exit_json/fail_json themselves (a test harness does that):
-                # the module has already given its result, let it through.
-                raise
             # Anything the backend library raised that the module did not expect: still a
             # clean failure with the details, never a raw traceback as the only message.
             self.fail("%s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
