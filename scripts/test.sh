@@ -19,6 +19,9 @@ stage "unit tests (modules and helpers)" python -m pytest -q tests/unit
 stage "integration: Docker modules on the engine, Proxmox and VBoxManage doubles" python -m pytest -q tests/integration
 stage "calculator services (node --test)" node --test tests/calculator/
 stage "end to end: lab, idempotence, route repair" python -m pytest -q -s tests/e2e
+stage "ansible-test sanity" bash scripts/sanity.sh
+stage "ansible-lint (production profile)" ansible-lint
+stage "ansible-doc, collection build and install" bash scripts/collection-gates.sh
 
 printf '\n=== summary\n'
 for i in "${!NAMES[@]}"; do

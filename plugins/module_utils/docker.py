@@ -16,7 +16,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabEr
 
 try:
     import docker
-    from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+    from docker.errors import APIError, DockerException, ImageNotFound, NotFound  # pylint: disable=unused-import
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 except ImportError:

@@ -133,7 +133,7 @@ def validate(topology, inventory_hosts=None, reserved=None):
 
 def interfaces(topology, host):
     """The host's interfaces as [{network, address, prefix, cidr}], sorted by network name."""
-    _, spec = _hosts(topology)[host]
+    spec = _hosts(topology)[host][1]
     result = []
     for network, address in sorted(spec["interfaces"].items()):
         subnet = ipaddress.ip_network(topology["networks"][network]["cidr"])
@@ -269,13 +269,12 @@ def reachability_table(results):
     for row in sorted(results, key=lambda r: (r["src"], not r["expect"], r["service"])):
         ok = row["reached"] == row["expect"]
         where = "%s:%s" % (row["address"], row["port"])
-        lines.append("%-8s %-11s %-18s %-10s %-6s %s" % (row["src"], row["service"], where,
-                                                          "reachable" if row["expect"] else "blocked",
-                                                          "ok" if ok else "BROKEN", row["detail"]))
+        expected = "reachable" if row["expect"] else "blocked"
+        lines.append("%-8s %-11s %-18s %-10s %-6s %s" % (
+            row["src"], row["service"], where, expected, "ok" if ok else "BROKEN", row["detail"]))
         if not ok:
-            broken.append("%s -> %s (%s) should be %s: %s" % (row["src"], row["service"], where,
-                                                               "reachable" if row["expect"] else "blocked",
-                                                               row["detail"]))
+            broken.append("%s -> %s (%s) should be %s: %s" % (
+                row["src"], row["service"], where, expected, row["detail"]))
     return lines, broken
 
 

@@ -20,10 +20,13 @@ description:
   - The fingerprint lists changed paths and their kind of change, not file contents - to commit again after
     editing a file that was already changed, change O(revision).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.docker
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -41,7 +44,7 @@ options:
     description: Image tag.
     type: str
     default: latest
-  message:
+  commit_message:
     description: Commit message.
     type: str
     default: committed by virtlab.core.docker_commit
@@ -125,7 +128,7 @@ class DockerCommitModule(DockerModule):
         container=dict(type="str", required=True),
         repository=dict(type="str", required=True),
         tag=dict(type="str", default="latest"),
-        message=dict(type="str", default="committed by virtlab.core.docker_commit"),
+        commit_message=dict(type="str", default="committed by virtlab.core.docker_commit"),
         revision=dict(type="str", default="1"),
         ignore_paths=dict(type="list", elements="str", default=[
             "/run", "/tmp", "/var/tmp", "/var/log", "/var/cache", "/var/lib/systemd", "/var/lib/apt/lists",
@@ -151,7 +154,7 @@ class DockerCommitModule(DockerModule):
                       REVISION_LABEL: params["revision"]}
             try:
                 image = container.commit(repository=params["repository"], tag=params["tag"],
-                                         message=params["message"], conf={"Labels": labels})
+                                         message=params["commit_message"], conf={"Labels": labels})
             except APIError as exc:
                 raise self.api_error("commit of %s to %s" % (params["container"], reference), exc)
             after = image_view(self.client.images.get(image.id))

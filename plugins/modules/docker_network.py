@@ -17,10 +17,13 @@ description:
   - A network is compared on its subnet, gateway and I(internal) flag. Docker cannot change these in place, so a
     difference means the network is recreated; when containers are attached that needs O(force=true).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.docker
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -174,7 +177,7 @@ class BridgeFirewall:
         return self.iptables("-C", *self.rule(bridge))[0] == 0
 
     def add(self, bridge):
-        rc, _, err = self.iptables("-I", *self.rule(bridge))
+        rc, unused_part, err = self.iptables("-I", *self.rule(bridge))
         if rc != 0:
             raise VirtlabError("cannot add the firewall rule for routed traffic on %s: %s" % (bridge, err.strip()))
 

@@ -20,10 +20,13 @@ description:
   - Networks are reconciled in place - connected, disconnected or re-addressed without recreating the node.
   - Runs without C(--privileged) - systemd gets C(SYS_ADMIN), the host's cgroup namespace and tmpfs on C(/run).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.docker
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -208,7 +211,7 @@ def container_view(container):
     config = attrs.get("Config") or {}
     ports = []
     for container_port, bindings in sorted((host.get("PortBindings") or {}).items()):
-        number, _, proto = container_port.partition("/")
+        number, unused_part, proto = container_port.partition("/")
         for binding in bindings or []:
             ports.append("%s:%s:%s/%s" % (binding.get("HostIp") or "0.0.0.0", binding.get("HostPort"), number,
                                           proto or "tcp"))
@@ -411,8 +414,6 @@ class DockerNodeModule(DockerModule):
         current = container_view(container)
         desired = self.desired() if self.params["state"] != "absent" else {}
         actions = self.plan(current, desired)
-        public = lambda view: dict((k, v) for k, v in view.items()  # noqa: E731
-                                   if k not in ("id", "image_id", "_internal"))
         if self.params["state"] == "absent":
             after = {}
         else:
@@ -429,6 +430,11 @@ class DockerNodeModule(DockerModule):
         elif not actions:
             after = current
         self.exit(bool(actions), before=public(current), after=public(after), node=public(after), actions=actions)
+
+
+def public(view):
+    """What the module returns and diffs: the view without internal bookkeeping."""
+    return dict((k, v) for k, v in view.items() if k not in ("id", "image_id", "_internal"))
 
 
 def declared_only(current, declared):

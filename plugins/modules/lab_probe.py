@@ -18,8 +18,12 @@ description:
   - Never changes anything and never fails because a probe failed - the caller compares the results with what
     the topology expects (a probe that must fail, such as pn3 from outside, is a success when it fails).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details: Probes only read, so they run in check mode too.
@@ -60,9 +64,14 @@ options:
         type: str
         required: true
   timeout:
-    description: Seconds allowed for each probe.
+    description: Seconds allowed for each probe of a path that should work.
     type: float
     default: 3
+  blocked_timeout:
+    description:
+      - Seconds allowed for each probe of a path that should be blocked (O(probes[].expect=false)). Such probes
+        usually end in a timeout, so a short one keeps the check fast. Defaults to O(timeout).
+    type: float
 """
 
 EXAMPLES = r"""
@@ -126,7 +135,7 @@ def probe(address, port, body, expect_prefix, timeout):
             conn.close()
     except (OSError, socket.error) as exc:
         return False, getattr(exc, "strerror", None) or str(exc)
-    head, _, payload = b"".join(chunks).decode("utf-8", "replace").partition("\r\n\r\n")
+    head, unused_part, payload = b"".join(chunks).decode("utf-8", "replace").partition("\r\n\r\n")
     status = head.split("\r\n", 1)[0]
     if not status.startswith("HTTP/1.1 200"):
         return False, "%s: %s" % (status, payload.strip())
@@ -146,14 +155,17 @@ def main():
                 expect_prefix=dict(type="str", required=True),
             )),
             timeout=dict(type="float", default=3),
+            blocked_timeout=dict(type="float"),
         ),
         supports_check_mode=True,
     )
     probes = module.params["probes"]
+    timeout = module.params["timeout"]
+    blocked_timeout = module.params["blocked_timeout"] or timeout
     # Probes run side by side: a blocked path costs one timeout, not one per probe.
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(probes)))) as pool:
         outcomes = list(pool.map(lambda p: probe(p["address"], p["port"], p["body"], p["expect_prefix"],
-                                                 module.params["timeout"]), probes))
+                                                 timeout if p["expect"] else blocked_timeout), probes))
     results = [dict(src=p["src"], service=p["service"], address=p["address"], port=p["port"], expect=p["expect"],
                     reached=reached, detail=detail) for p, (reached, detail) in zip(probes, outcomes)]
     module.exit_json(changed=False, results=results)

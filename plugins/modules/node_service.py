@@ -19,8 +19,12 @@ description:
   - The service is restarted only when its files, environment or unit changed (or it was not running).
   - With O(port), waits until the service listens there and fails with the last journal lines when it does not.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -238,7 +242,7 @@ class ServiceReconciler:
         if not self.user_exists():
             actions.append("created user %s" % self.params["user"])
         stale = [(p, c, m) for p, c, m in self.wanted_files() if read(p) != c or file_mode(p) != m]
-        actions.extend("wrote %s" % p for p, _, _ in stale)
+        actions.extend("wrote %s" % p for p, unused_1, unused_2 in stale)
         active = self.is_active()
         if state == "started":
             if not self.is_enabled():
@@ -261,20 +265,21 @@ class ServiceReconciler:
             self.systemctl("daemon-reload")
             return
         if not self.user_exists():
-            rc, _, err = self.module.run_command(["useradd", "--system", "--no-create-home", "--user-group",
-                                                  "--shell", "/usr/sbin/nologin", params["user"]])
+            rc, unused_out, err = self.module.run_command(
+                ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
+                 params["user"]])
             if rc != 0:
                 self.module.fail_json(msg="cannot create user %s: %s" % (params["user"], err.strip()))
         group = pwd.getpwnam(params["user"]).pw_gid
         for path, content, mode in stale:
             # The environment file may hold settings the user should not see; the service's group reads it.
             write(path, content, mode, group=group if path == self.env_path else None)
-        if any(p == self.unit_path for p, _, _ in stale):
+        if any(p == self.unit_path for p, unused_1, unused_2 in stale):
             self.systemctl("daemon-reload")
         for action, args in (("enabled", ("enable", self.name)), ("restarted", ("restart", self.name)),
                              ("started", ("start", self.name)), ("stopped", ("stop", self.name))):
             if action in actions:
-                rc, _, err = self.systemctl(*args)
+                rc, unused_part, err = self.systemctl(*args)
                 if rc != 0:
                     self.fail_with_journal("systemctl %s %s failed: %s" % (args[0], self.name, err.strip()))
         if params["port"] and ("restarted" in actions or "started" in actions):
@@ -290,11 +295,11 @@ class ServiceReconciler:
                 return
             except (OSError, socket.error):
                 time.sleep(0.2)
-        self.fail_with_journal("%s did not listen on port %s within %ss" % (self.name, self.params["port"],
-                                                                          self.params["start_timeout"]))
+        self.fail_with_journal("%s did not listen on port %s within %ss"
+                               % (self.name, self.params["port"], self.params["start_timeout"]))
 
     def fail_with_journal(self, msg):
-        _, out, _ = self.module.run_command(["journalctl", "-u", self.name, "-n", "15", "--no-pager", "-o", "cat"])
+        out = self.module.run_command(["journalctl", "-u", self.name, "-n", "15", "--no-pager", "-o", "cat"])[1]
         self.module.fail_json(msg=msg, journal=out.splitlines())
 
 
@@ -327,7 +332,7 @@ def main():
     result = dict(changed=bool(actions), actions=actions)
     if module._diff and stale:
         result["diff"] = [{"before_header": p, "after_header": p, "before": read(p) or "", "after": c}
-                          for p, c, _ in stale if not p.endswith(".js")]
+                          for p, c, unused_part in stale if not p.endswith(".js")]
     if actions and not module.check_mode:
         reconciler.apply(actions, stale)
     # With no action, or in check mode, the service is (or would be) as declared: no need to ask systemd.

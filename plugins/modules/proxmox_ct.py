@@ -20,10 +20,13 @@ description:
     run with the same options reports no change.
 version_added: 0.1.0
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.proxmox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     description: Reports what would change (with the diff) and changes nothing.
@@ -427,8 +430,7 @@ class ProxmoxCt(ProxmoxModule):
             raise VirtlabError("Node %r is not in the cluster (nodes: %s)"
                                % (name, ", ".join(sorted(nodes))))
         if nodes[name].get("status") != "online":
-            raise VirtlabError("Node %s is %s: cannot %s" % (name, nodes[name].get("status"),
-                                                              purpose))
+            raise VirtlabError("Node %s is %s: cannot %s" % (name, nodes[name].get("status"), purpose))
 
     # The one decision for check mode and the real run ------------------------------
     def plan(self, current, desired, nodes):

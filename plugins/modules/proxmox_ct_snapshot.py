@@ -17,10 +17,13 @@ description:
     since (see O(force) for the limits of what the API can tell).
 version_added: 0.1.0
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.proxmox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     description: Reports whether a snapshot would be taken, removed or rolled back.

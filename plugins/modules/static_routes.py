@@ -22,8 +22,12 @@ description:
   - Reports C(changed) only when a route was really added, replaced or removed, or the persisted
     configuration was repaired.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -231,7 +235,7 @@ def write_forwarding(module, enabled):
         if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
     # Read-only /proc/sys (unprivileged container): remount it for the write, then put it back.
-    rc, _, err = module.run_command(["mount", "-o", "remount,rw", "/proc/sys"])
+    rc, unused_part, err = module.run_command(["mount", "-o", "remount,rw", "/proc/sys"])
     if rc != 0:
         module.fail_json(msg="cannot set net.ipv4.ip_forward: /proc/sys is read-only and remounting it failed "
                              "(%s). Give the node CAP_SYS_ADMIN, or create it with the sysctl set." % err.strip())
@@ -260,7 +264,7 @@ def plan_persistence(desired, forwarding):
 
 
 def run_ip(module, args):
-    rc, _, err = module.run_command(["ip", "route"] + args)
+    rc, unused_part, err = module.run_command(["ip", "route"] + args)
     if rc != 0:
         module.fail_json(msg="ip route %s failed: %s" % (" ".join(args), err.strip()), rc=rc)
 
@@ -287,7 +291,7 @@ def main():
     stale_files, enable_unit = ([], False)
     if module.params["persist"]:
         stale_files, enable_unit = plan_persistence(desired, want_forwarding)
-    persisted = [path for path, _, _ in stale_files] + (["enabled virtlab-static-routes.service"] if enable_unit else [])
+    persisted = [path for path, unused_1, unused_2 in stale_files] + (["enabled virtlab-static-routes.service"] if enable_unit else [])
 
     changed = bool(added or replaced or removed or fix_forwarding or persisted)
     if changed and not module.check_mode:
@@ -327,7 +331,7 @@ def main():
                            "after": after + "forwarding %s\n" % int(final_forwarding)}]
         result["diff"].extend({"before_header": path, "after_header": path,
                                "before": read_file(path) or "", "after": content}
-                              for path, content, _ in stale_files)
+                              for path, content, unused_part in stale_files)
     module.exit_json(**result)
 
 

@@ -20,10 +20,13 @@ description:
   - A VM that already has the clone's name counts as the clone and is left alone; it is not compared with the
     source.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

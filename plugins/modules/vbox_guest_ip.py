@@ -20,10 +20,13 @@ description:
   - Behind VirtualBox's NAT the address is 10.0.2.15 and is not reachable from the host; reach the guest through a
     forwarded port (M(virtlab.core.vbox_natpf)).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details: Only reads; runs the same in check mode.

@@ -14,16 +14,19 @@ short_description: Copy a VirtualBox disk image with clonemedium, explaining whe
 version_added: 0.1.0
 description:
   - Copies a disk image with C(VBoxManage clonemedium) into a new image with a new UUID, which can then be attached
-    to another VM (O(disk) of M(virtlab.core.vbox_vm)).
+    to another VM (O(virtlab.core.vbox_vm#module:disk)).
   - VirtualBox locks the disks of a running VM, so cloning such a disk fails ("locked for writing by another task").
     The module checks for that first and fails saying which VM holds the disk and what to do (power it off, or
     clone the whole VM with M(virtlab.core.vbox_clone), which works while it runs).
   - An existing destination file counts as the copy and is left alone.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -31,7 +34,7 @@ attributes:
 options:
   source:
     description: Path (or UUID) of the disk image to copy.
-    type: str
+    type: path
     required: true
   dest:
     description: Path of the new image.
@@ -90,7 +93,7 @@ LOCKED = re.compile(r"is locked for (writing|reading) by another task")
 
 class VBoxMediumCloneModule(VBoxModule):
     argument_spec = dict(
-        source=dict(type="str", required=True),
+        source=dict(type="path", required=True),
         dest=dict(type="path", required=True),
         format=dict(type="str", choices=["VDI", "VMDK", "VHD"], default="VDI"),
     )
@@ -119,7 +122,7 @@ class VBoxMediumCloneModule(VBoxModule):
         if UUID.match(source):
             source = source.strip("{}")
         else:
-            source = host_path(os.path.expanduser(source))
+            source = host_path(source)
         dest = host_path(self.params["dest"])
         medium = {"path": dest, "format": self.params["format"], "source": source}
         if os.path.exists(controller_view(dest)):

@@ -17,10 +17,13 @@ description:
     difference. A rule whose name exists with other values is replaced.
   - Works on a running VM (C(controlvm natpfN)) as well as on a stopped one (C(modifyvm --natpfN)).
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

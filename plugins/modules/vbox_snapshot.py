@@ -18,10 +18,13 @@ description:
   - Snapshots are found by name. VirtualBox allows two snapshots with the same name; the module then acts on the
     first one VirtualBox lists.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

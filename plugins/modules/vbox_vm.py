@@ -20,10 +20,13 @@ description:
     what VirtualBox can change live is changed, with C(controlvm) (the type of the first adapter); a change that
     needs the VM off (memory, CPUs, OS type, disk) fails before anything is changed, and says so.
 author:
-  - virtlab developers
+  - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - virtlab.core.vbox
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

@@ -11,7 +11,7 @@ def test_missing_route_is_added_and_nothing_else():
 
 
 def test_wrong_next_hop_is_replaced():
-    _, replaced, _ = static_routes.plan_routes({"10.77.3.0/24": "10.77.2.9"}, {"10.77.3.0/24": "10.77.2.1"}, True)
+    unused_1, replaced, unused_2 = static_routes.plan_routes({"10.77.3.0/24": "10.77.2.9"}, {"10.77.3.0/24": "10.77.2.1"}, True)
     assert replaced == [{"dest": "10.77.3.0/24", "via": "10.77.2.1", "old": "10.77.2.9"}]
 
 

@@ -155,7 +155,7 @@ def firewall_rule_present(bridge):
     import subprocess
     return subprocess.run(["iptables", "-w", "-C", "DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment",
                            "--comment", "virtlab routed lab network", "-j", "ACCEPT"],
-                          capture_output=True).returncode == 0
+                          capture_output=True, check=False).returncode == 0
 
 
 def test_routed_network_accepts_forwarded_frames_and_repairs_the_rule(run_module, clean):

@@ -154,8 +154,7 @@ class PveDouble:
             raise param_error(missing)
         if self.users.get(username) != password:
             raise ApiError(401, "authentication failure")
-        ticket = "PVE:%s:%08X::%s" % (username, int(time.time()),
-                                       hashlib.sha256(os.urandom(16)).hexdigest())
+        ticket = "PVE:%s:%08X::%s" % (username, int(time.time()), hashlib.sha256(os.urandom(16)).hexdigest())
         csrf = "%08X:%s" % (int(time.time()), hashlib.sha1(os.urandom(16)).hexdigest())
         self.tickets[ticket] = (username, csrf)
         return {"username": username, "ticket": ticket, "CSRFPreventionToken": csrf,
@@ -243,8 +242,7 @@ class PveDouble:
     def _start_task(self, node, kind, ident, user, finish, log=()):
         self.pid += 1
         started = int(time.time())
-        upid = "UPID:%s:%08X:%08X:%08X:%s:%s:%s:" % (node, self.pid, self.pid * 7, started,
-                                                      kind, ident, user)
+        upid = "UPID:%s:%08X:%08X:%08X:%s:%s:%s:" % (node, self.pid, self.pid * 7, started, kind, ident, user)
         duration = self.task_durations.get(kind, self.task_duration)
         task = Task(upid, node, kind, ident, user, duration, finish, log)
         for index, (failing_kind, exitstatus, lines) in enumerate(self.failures):
@@ -463,7 +461,7 @@ class PveDouble:
             raise param_error({"disk": "value '%s' does not have a value in the enumeration "
                                        "'rootfs, mp0, ...'" % params["disk"]})
         self._check_unlocked(ct)
-        volume, _, rest = ct["config"]["rootfs"].partition(",size=")
+        volume, unused_part, rest = ct["config"]["rootfs"].partition(",size=")
         current = _bytes(rest)
         wanted = params["size"]
         new = current + _bytes(wanted[1:]) if wanted.startswith("+") else _bytes(wanted)
@@ -656,7 +654,7 @@ class PveDouble:
 
 def _cookie(header, name):
     for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
+        key, unused_part, value = part.strip().partition("=")
         if key == name:
             return unquote(value)
     return None
@@ -683,7 +681,7 @@ def _format_size(size):
 def _parse_net(value):
     props = {}
     for item in value.split(","):
-        key, _, val = item.partition("=")
+        key, unused_part, val = item.partition("=")
         props[key] = val
     return props
 
@@ -717,8 +715,8 @@ def _with_hwaddr(value):
     """Store a net property as PVE prints it, generating a hwaddr when none is given
     (PVE does the same on every update that leaves hwaddr out)."""
     props = _parse_net(value)
-    props.setdefault("hwaddr", "BC:24:11:%02X:%02X:%02X" % tuple(random.randrange(256)
-                                                                  for _ in range(3)))
+    octets = tuple(random.randrange(256) for unused_octet in range(3))
+    props.setdefault("hwaddr", "BC:24:11:%02X:%02X:%02X" % octets)
     props.setdefault("type", "veth")
     ordered = ["name=%s" % props.pop("name")] + ["%s=%s" % (key, props[key]) for key in sorted(props)]
     return ",".join(ordered)

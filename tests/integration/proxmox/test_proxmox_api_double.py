@@ -22,7 +22,7 @@ def api(pve):
 
 def wait(api, upid):
     node = parse_upid(upid)["node"]
-    for _ in range(200):
+    for unused_part in range(200):
         status = api.nodes(node).tasks(upid).status.get()
         if status["status"] == "stopped":
             return status

@@ -143,7 +143,7 @@ def test_restarted_always_reboots_and_says_so_in_check_mode(pve, run_module, run
 
     result = run_module(proxmox_ct, pve.ct_args(state="restarted"))
     assert result["actions"] == ["reboot"]
-    assert any(path.endswith("/status/reboot") for _, path in pve.double.writes())
+    assert any(path.endswith("/status/reboot") for unused_part, path in pve.double.writes())
 
 
 def test_removing_a_running_ct_fails_and_changes_nothing(pve, run_module, running_ct):

@@ -113,7 +113,7 @@ def test_force_rolls_back_even_when_unchanged(pve, run_module, ct, snapshot):
 
     assert result["changed"] is True
     assert any(path.endswith("/snapshot/before_change/rollback")
-               for _, path in pve.double.writes())
+               for unused_part, path in pve.double.writes())
 
 
 def test_rollback_to_a_missing_snapshot(pve, run_module, ct, snapshot):
@@ -134,7 +134,7 @@ def test_bad_snapshot_names_are_refused_before_any_request(pve, run_module, ct, 
     result = run_module(proxmox_ct_snapshot, snap_args(pve, name=name))
 
     assert result["failed"] is True and message in result["msg"]
-    assert [path for _, path in pve.double.requests if "snapshot" in path] == []
+    assert [path for unused_part, path in pve.double.requests if "snapshot" in path] == []
 
 
 def test_unknown_ct(pve, run_module, ct):
