@@ -11,6 +11,16 @@ pip_version=$(python -c 'import ansible_test._internal.python_requirements as r,
 cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 [ -f "$cache" ] || { mkdir -p "$(dirname "$cache")"; cp tests/sanity/pip_bootstrap.py "$cache"; }
 
+# Without shellcheck ansible-test skips its shell check with a mere warning: install it instead.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }
+  else
+    echo "shellcheck is missing: install it (Debian package shellcheck)" >&2; exit 1
+  fi
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/virtlab/core"

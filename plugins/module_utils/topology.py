@@ -148,9 +148,19 @@ def attachments(topology, host, prefix=""):
 
 
 def network_list(topology, prefix=""):
-    """The lab networks as backends create them: [{name: PREFIX+NETWORK, cidr, gateway}] sorted by name."""
-    return [{"name": prefix + name, "cidr": str(ipaddress.ip_network(spec["cidr"])), "gateway": spec.get("gateway")}
-            for name, spec in sorted(topology["networks"].items())]
+    """The lab networks as backends create them: [{name: PREFIX+NETWORK, cidr, gateway, owner}] sorted by name.
+
+    ``owner`` is the first host (by name) attached to the network, or the first host of the lab for a network
+    nobody is attached to: provisioning can reconcile each network from its owner's task, so that networks
+    are handled in parallel across hosts rather than one after the other.
+    """
+    hosts = _hosts(topology)
+    result = []
+    for name, spec in sorted(topology["networks"].items()):
+        members = sorted(h for h, (unused_router, h_spec) in hosts.items() if name in h_spec["interfaces"])
+        result.append({"name": prefix + name, "cidr": str(ipaddress.ip_network(spec["cidr"])),
+                       "gateway": spec.get("gateway"), "owner": (members or sorted(hosts))[0]})
+    return result
 
 
 def service_nodes(topology):

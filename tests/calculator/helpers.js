@@ -11,6 +11,7 @@ const path = require('node:path');
 const FILES = path.resolve(__dirname, '..', '..', 'roles', 'calculator', 'files');
 const OPERATION_JS = path.join(FILES, 'operation.js');
 const CALCULATOR_JS = path.join(FILES, 'calculator.js');
+const SERVICE_COMMON_JS = path.join(FILES, 'service_common.js'); // required by both
 const HOST = '127.0.0.1';
 
 const children = new Set();
@@ -233,6 +234,7 @@ module.exports = {
   CALCULATOR_JS,
   HOST,
   OPERATION_JS,
+  SERVICE_COMMON_JS,
   closedPort,
   request,
   runToExit,

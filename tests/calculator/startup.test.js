@@ -1,6 +1,7 @@
 'use strict';
-// Both programs: syntax check, configuration errors (exit code 2 with a clear
-// message), the request log line, and a clean exit 0 on SIGTERM.
+// Both programs and the module they share: syntax check. Both programs: configuration
+// errors (exit code 2 with a clear message), the request log line, and a clean exit 0
+// on SIGTERM.
 
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -9,6 +10,7 @@ const {
   CALCULATOR_JS,
   HOST,
   OPERATION_JS,
+  SERVICE_COMMON_JS,
   closedPort,
   request,
   runToExit,
@@ -28,7 +30,7 @@ const LOCAL_URLS = urlEnv({
 });
 
 describe('node --check', () => {
-  for (const file of [OPERATION_JS, CALCULATOR_JS]) {
+  for (const file of [OPERATION_JS, CALCULATOR_JS, SERVICE_COMMON_JS]) {
     test(file.split(/[\\/]/).pop(), () => {
       const run = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
       assert.equal(run.status, 0, run.stderr);

@@ -120,3 +120,8 @@ def test_reachability_table_lists_broken_paths():
 
 def test_docker_bridge_takes_the_last_host_address():
     assert topology.last_host_address("10.77.1.0/24") == "10.77.1.254"
+
+
+def test_each_network_is_owned_by_its_first_host_for_parallel_provisioning():
+    owners = dict((n["name"], n["owner"]) for n in topology.network_list(LAB, prefix="lab-"))
+    assert owners == {"lab-public": "outside", "lab-pn1": "cs", "lab-pn2": "cs", "lab-pn3": "div"}

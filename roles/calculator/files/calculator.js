@@ -40,16 +40,18 @@
  *                                 allowed for evaluating one expression (default 10000)
  *
  * Logs one line per request to stdout (method, path, status, duration). SIGTERM or
- * SIGINT: stop accepting, finish the requests in flight, exit 0.
+ * SIGINT: stop accepting, finish the requests in flight, exit 0. That plumbing, the
+ * reading of the environment and the request body limit are shared with operation.js
+ * in service_common.js, deployed next to this file.
  */
 
 const http = require('node:http');
+const { HttpError, configReader, quote, createService } = require('./service_common');
 
 const NAME = 'calculator';
 const MAX_TOKENS = 200;
 const MAX_DEPTH = 50;
 const MAX_REPLY_BYTES = 4096; // an operation service's answer is a short number
-const SHUTDOWN_GRACE_MS = 5000;
 
 const SERVICES = [
   { name: 'sum', env: 'VIRTLAB_SUM_URL', symbol: '+' },
@@ -64,34 +66,9 @@ const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NUMBER_SCAN = /[0-9.]+(?:[eE][+-]?[0-9.]*)?/y;
 const REPLY_NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
 
-class HttpError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
 // ---------------------------------------------------------------- configuration
 
-function configError(message) {
-  process.stderr.write(`${NAME}: configuration error: ${message}\n`);
-  process.exit(2);
-}
-
-function envString(name, fallback) {
-  const raw = process.env[name];
-  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-}
-
-function envInteger(name, fallback, min, max) {
-  const raw = envString(name, undefined);
-  if (raw === undefined) return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) {
-    configError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
+const { configError, envString, envInteger } = configReader(NAME);
 
 function envServiceUrl(name) {
   const raw = envString(name, undefined);
@@ -131,66 +108,7 @@ function loadConfig() {
 }
 
 const config = loadConfig();
-
-// ---------------------------------------------------------------- helpers
-
-let closing = false; // set on SIGTERM/SIGINT
-
-function log(line) {
-  process.stdout.write(`${new Date().toISOString()} ${NAME} ${line}\n`);
-}
-
-function quote(text, max = 40) {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);
-}
-
-function send(res, status, text, headers = {}) {
-  if (res.headersSent || res.destroyed) return;
-  const body = Buffer.from(text, 'utf8');
-  const connection = closing ? { Connection: 'close' } : {}; // let server.close() finish
-  res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers, ...connection });
-  res.end(body);
-}
-
-function declaredTooLarge(req) {
-  const declared = req.headers['content-length'];
-  return declared !== undefined && Number(declared) > config.maxBodyBytes;
-}
-
-// Reads the request body; rejects with a 413 as soon as it exceeds the limit and
-// stops reading (the 413 answer closes the connection).
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    if (declaredTooLarge(req)) {
-      req.pause();
-      reject(new HttpError(413, `request body larger than ${config.maxBodyBytes} bytes`));
-      return;
-    }
-    const chunks = [];
-    let size = 0;
-    let done = false;
-    const finish = (err, value) => {
-      if (done) return;
-      done = true;
-      req.removeListener('data', onData);
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (chunk) => {
-      size += chunk.length;
-      if (size > config.maxBodyBytes) {
-        req.pause();
-        finish(new HttpError(413, `request body larger than ${config.maxBodyBytes} bytes`));
-      } else {
-        chunks.push(chunk);
-      }
-    };
-    req.on('data', onData);
-    req.on('end', () => finish(null, Buffer.concat(chunks)));
-    req.on('error', () => finish(new HttpError(499, 'client closed the connection')));
-    req.on('close', () => finish(new HttpError(499, 'client closed the connection')));
-  });
-}
+const { send, sendError, readBody, logRequest, start } = createService({ name: NAME, config });
 
 // ---------------------------------------------------------------- parsing
 
@@ -450,21 +368,13 @@ async function evaluate(node, ctx) {
 // ---------------------------------------------------------------- server
 
 async function handle(req, res) {
-  const started = process.hrtime.bigint();
+  logRequest(req, res);
   const ctx = createContext();
   let deadline = null;
   res.on('close', () => {
     clearTimeout(deadline);
     if (!res.writableFinished) ctx.fail(new HttpError(499, 'client closed the connection'));
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const status = res.writableFinished
-      ? res.statusCode
-      : `${res.headersSent ? res.statusCode : '-'} (client closed the connection)`;
-    const path = (req.url || '').split('?')[0].slice(0, 100);
-    log(`${req.method} ${path} ${status} ${ms.toFixed(1)}ms`);
   });
-  req.on('error', () => {});
-  res.on('error', () => {});
 
   try {
     const body = await readBody(req);
@@ -477,58 +387,16 @@ async function handle(req, res) {
     send(res, 200, `result = ${String(value)}\r\n\r\n`);
   } catch (err) {
     ctx.fail(err); // cancel the calls still in flight for this request
-    const failure = ctx.failure instanceof HttpError ? ctx.failure : err;
-    if (failure instanceof HttpError) {
-      if (failure.status === 499) return; // the client is gone: nobody to answer
-      send(res, failure.status, `error: ${failure.message}\r\n`, failure.status === 413 ? { Connection: 'close' } : {});
-    } else if (!res.destroyed) {
-      log(`internal error: ${err && err.message}`);
-      send(res, 500, 'error: internal error\r\n', { Connection: 'close' });
-    }
+    sendError(res, ctx.failure instanceof HttpError ? ctx.failure : err);
   } finally {
     clearTimeout(deadline);
   }
 }
 
-const server = http.createServer({
-  requestTimeout: config.requestTimeoutMs,
-  headersTimeout: Math.min(60000, config.requestTimeoutMs),
-  // How often Node checks the two timeouts above (its default is every 30 s).
-  connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))),
-});
-server.on('request', handle);
-// Answer "Expect: 100-continue" with a 413 right away when the declared body is too large.
-server.on('checkContinue', (req, res) => {
-  if (!declaredTooLarge(req)) res.writeContinue();
-  handle(req, res);
-});
-server.on('error', (err) => {
-  process.stderr.write(`${NAME}: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
-  process.exit(1);
-});
-server.listen(config.port, config.host, () => {
-  const { address, port } = server.address();
-  const shown = address.includes(':') ? `[${address}]` : address;
-  const targets = SERVICES.map((s) => config.services[s.name].label).join(', ');
-  log(`listening on http://${shown}:${port}; ${targets}`);
-});
-
-function shutdown(signal) {
-  if (closing) return;
-  closing = true;
-  log(`${signal} received, shutting down`);
-  const exit = () => {
+start(handle, {
+  listeningDetail: SERVICES.map((s) => config.services[s.name].label).join(', '),
+  onExit: () => {
     for (const service of Object.values(config.services)) service.agent.destroy();
-    process.exit(0);
-  };
-  server.close(exit);
-  server.closeIdleConnections();
-  setTimeout(() => {
-    server.closeAllConnections();
-    exit();
-  }, SHUTDOWN_GRACE_MS).unref();
-}
+  },
+});
 
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.stdout.on('error', () => {});
