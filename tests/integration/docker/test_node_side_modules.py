@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+"""static_routes and node_service, run by Ansible inside a throwaway systemd node, as the roles run them.
+
+The node is a container of the lab's base image on a test network (10.78.5.0/24); each call goes through
+``ansible`` with the Docker API connection, so arguments, check mode and diff are Ansible's own.
+"""
+
+import json
+import os
+import subprocess
+
+import docker
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+IMAGE = "virtlab/debian-systemd:bookworm"
+NODE = "virtlab-test-sidenode"
+NETWORK = "virtlab-test-side"
+
+
+@pytest.fixture(scope="module")
+def node():
+    client = docker.from_env(version="auto")
+    for leftover in client.containers.list(all=True, filters={"name": NODE}):
+        leftover.remove(force=True)
+    for leftover in client.networks.list(names=[NETWORK]):
+        leftover.remove()
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="10.78.5.0/24",
+                                                                       gateway="10.78.5.254")])
+    network = client.networks.create(NETWORK, internal=True, ipam=ipam)
+    container = client.containers.create(
+        IMAGE, name=NODE, hostname="sidenode", cap_add=["SYS_ADMIN", "NET_ADMIN"], cgroupns="host",
+        tmpfs={"/run": "", "/run/lock": ""}, volumes={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+        stop_signal="SIGRTMIN+3", environment={"container": "docker"}, sysctls={"net.ipv4.ip_forward": "0"},
+        network=NETWORK, networking_config={NETWORK: client.api.create_endpoint_config(ipv4_address="10.78.5.10")},
+        detach=True, tty=True)
+    container.start()
+    for unused_try in range(60):
+        status = container.exec_run(["systemctl", "is-system-running"]).output.decode().strip()
+        if status in ("running", "degraded"):
+            break
+        subprocess.run(["sleep", "0.5"], check=True)
+    else:
+        pytest.fail("the test node did not boot: %s" % status)
+    yield container
+    container.remove(force=True)
+    network.remove()
+
+
+def run(module, args, check=False, diff=False):
+    """One module call through ansible; returns the module's result."""
+    command = ["ansible", "all", "-i", NODE + ",", "-c", "community.docker.docker_api",
+               "-e", "ansible_python_interpreter=/usr/bin/python3", "-m", module, "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    report = json.loads(proc.stdout)
+    return report["plays"][0]["tasks"][0]["hosts"][NODE]
+
+
+def sh(container, command):
+    return container.exec_run(["sh", "-c", command]).output.decode()
+
+
+ROUTES = {"routes": [{"dest": "10.78.6.0/24", "via": "10.78.5.1"}, {"dest": "10.78.7.0/24", "via": "10.78.5.2"}]}
+
+
+def test_routes_are_added_persisted_and_reported_once(node):
+    check = run("virtlab.core.static_routes", ROUTES, check=True, diff=True)
+    assert check["changed"] and check["added"] == ["10.78.6.0/24 via 10.78.5.1", "10.78.7.0/24 via 10.78.5.2"]
+    routes_diff = check["diff"][0]
+    assert "10.78.6.0/24 via 10.78.5.1" in routes_diff["after"] and "10.78.6.0/24" not in routes_diff["before"]
+    assert "10.78.6.0/24" not in sh(node, "ip route"), "check mode must not add routes"
+
+    first = run("virtlab.core.static_routes", ROUTES)
+    assert first["changed"] and first["persisted"]
+    table = sh(node, "ip route")
+    assert "10.78.6.0/24 via 10.78.5.1" in table and "10.78.7.0/24 via 10.78.5.2" in table
+    persisted = sh(node, "cat /etc/virtlab/static-routes")
+    assert "10.78.6.0/24 via 10.78.5.1" in persisted and "10.78.7.0/24 via 10.78.5.2" in persisted
+    assert sh(node, "systemctl is-enabled virtlab-static-routes").strip() == "enabled"
+
+    again = run("virtlab.core.static_routes", ROUTES)
+    assert again["changed"] is False
+
+
+def test_a_lost_route_comes_back_and_only_it_is_reported(node):
+    run("virtlab.core.static_routes", ROUTES)
+    sh(node, "ip route del 10.78.7.0/24")
+    repaired = run("virtlab.core.static_routes", ROUTES)
+    assert repaired["changed"] and repaired["added"] == ["10.78.7.0/24 via 10.78.5.2"]
+    assert repaired["removed"] == [] and repaired["replaced"] == [] and repaired["persisted"] == []
+
+
+def test_wrong_next_hop_is_replaced_and_undeclared_routes_purged(node):
+    run("virtlab.core.static_routes", ROUTES)
+    sh(node, "ip route replace 10.78.7.0/24 via 10.78.5.3; ip route add 10.78.8.0/24 via 10.78.5.4")
+    result = run("virtlab.core.static_routes", ROUTES)
+    assert result["replaced"] == ["10.78.7.0/24 via 10.78.5.3 -> 10.78.5.2"]
+    assert result["removed"] == ["10.78.8.0/24 via 10.78.5.4"]
+    assert "10.78.8.0/24" not in sh(node, "ip route")
+    kept = run("virtlab.core.static_routes", dict(ROUTES, purge=False))
+    assert kept["changed"] is False
+
+
+def test_forwarding_is_set_through_a_read_only_proc_sys(node):
+    assert sh(node, "cat /proc/sys/net/ipv4/ip_forward").strip() == "0"
+    on = run("virtlab.core.static_routes", dict(ROUTES, forwarding=True))
+    assert on["changed"] and on["forwarding"] is True
+    assert sh(node, "cat /proc/sys/net/ipv4/ip_forward").strip() == "1"
+    assert "forwarding 1" in sh(node, "cat /etc/virtlab/static-routes")
+    assert run("virtlab.core.static_routes", dict(ROUTES, forwarding=True))["changed"] is False
+    off = run("virtlab.core.static_routes", dict(ROUTES, forwarding=False))
+    assert off["changed"] and sh(node, "cat /proc/sys/net/ipv4/ip_forward").strip() == "0"
+
+
+def test_bad_route_fails_before_anything_changes(node):
+    before = sh(node, "ip route")
+    result = run("virtlab.core.static_routes", {"routes": [{"dest": "10.78.9.0/24", "via": "not-an-address"}]})
+    assert result.get("failed") and "route 10.78.9.0/24 via not-an-address is not valid" in result["msg"]
+    assert sh(node, "ip route") == before
+
+
+SERVICE = {"name": "virtlab-test-web", "user": "virtlabtest", "directory": "/opt/virtlab-test",
+           "files": [{"path": "index.html", "content": "hello from the test service\n"}],
+           "environment": {"GREETING": "hello"},
+           "exec_start": "/usr/bin/python3 -m http.server 8080 --directory /opt/virtlab-test", "port": 8080}
+
+
+def test_service_is_installed_running_as_its_user_and_idempotent(node):
+    check = run("virtlab.core.node_service", SERVICE, check=True)
+    assert check["changed"] and "created user virtlabtest" in check["actions"]
+    assert sh(node, "id virtlabtest 2>&1").startswith("id:"), "check mode must not create the user"
+
+    first = run("virtlab.core.node_service", SERVICE)
+    assert first["changed"] and "started" in first["actions"] and "enabled" in first["actions"]
+    assert sh(node, "systemctl is-active virtlab-test-web").strip() == "active"
+    assert sh(node, "systemctl is-enabled virtlab-test-web").strip() == "enabled"
+    assert sh(node, "ps -o user= -C python3").split()[0] == "virtlabtest"
+    assert "hello from the test service" in sh(node, "curl -s http://127.0.0.1:8080/index.html")
+    assert sh(node, "stat -c '%a %G' /etc/virtlab/virtlab-test-web.env").strip() == "640 virtlabtest"
+
+    assert run("virtlab.core.node_service", SERVICE)["changed"] is False
+
+
+def test_changed_file_restarts_the_service_and_shows_in_the_diff(node):
+    run("virtlab.core.node_service", SERVICE)
+    changed = dict(SERVICE, environment={"GREETING": "bonjour"})
+    preview = run("virtlab.core.node_service", changed, check=True, diff=True)
+    assert preview["actions"] == ["wrote /etc/virtlab/virtlab-test-web.env", "restarted"]
+    assert "GREETING=bonjour" in preview["diff"][0]["after"] and "GREETING=hello" in preview["diff"][0]["before"]
+    pid_before = sh(node, "systemctl show -p MainPID --value virtlab-test-web").strip()
+    result = run("virtlab.core.node_service", changed)
+    assert result["actions"] == ["wrote /etc/virtlab/virtlab-test-web.env", "restarted"]
+    assert sh(node, "systemctl show -p MainPID --value virtlab-test-web").strip() != pid_before
+
+
+def test_service_that_never_listens_fails_with_its_journal(node):
+    broken = dict(SERVICE, name="virtlab-test-broken", exec_start="/bin/sh -c 'echo cannot start; exit 3'",
+                  port=8081, start_timeout=5)
+    result = run("virtlab.core.node_service", broken)
+    assert result.get("failed")
+    assert "virtlab-test-broken" in result["msg"]
+    assert any("cannot start" in line for line in result["journal"])
+
+
+def test_root_user_is_refused_before_anything_changes(node):
+    result = run("virtlab.core.node_service", dict(SERVICE, name="virtlab-test-root", user="root"))
+    assert result.get("failed") and "never run as root" in result["msg"]
+    assert sh(node, "test -e /etc/systemd/system/virtlab-test-root.service && echo present").strip() == ""
+
+
+def test_absent_removes_the_service(node):
+    run("virtlab.core.node_service", SERVICE)
+    gone = run("virtlab.core.node_service", dict(SERVICE, state="absent"))
+    assert gone["changed"] and gone["actions"] == ["stopped and removed"]
+    assert sh(node, "systemctl is-active virtlab-test-web").strip() != "active"
+    assert run("virtlab.core.node_service", dict(SERVICE, state="absent"))["changed"] is False
