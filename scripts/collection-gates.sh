@@ -10,7 +10,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-for module in plugins/modules/*.py; do
+modules=(plugins/modules/*.py)
+for module in "${modules[@]}"; do
   name=$(basename "$module" .py)
   doc=$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH="$top/collections" ansible-doc "virtlab.core.$name" 2>&1) || {
     echo "ansible-doc virtlab.core.$name failed:"; echo "$doc" | tail -5; status=1; continue; }
@@ -18,7 +19,7 @@ for module in plugins/modules/*.py; do
     grep -q "^$section" <<<"$doc" || { echo "ansible-doc virtlab.core.$name has no $section section"; status=1; }
   done
 done
-[ $status = 0 ] && echo "ansible-doc renders every module ($(ls plugins/modules/*.py | wc -l)) with EXAMPLES and RETURN"
+[ $status = 0 ] && echo "ansible-doc renders every module (${#modules[@]}) with EXAMPLES and RETURN"
 
 ansible-galaxy collection build --output-path "$work/dist" . >/dev/null
 tarball=$(ls "$work"/dist/virtlab-core-*.tar.gz)

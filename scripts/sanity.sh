@@ -3,7 +3,6 @@
 # (ansible-test requires that path; the clone itself may live anywhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-top=$PWD
 
 # ansible-test bootstraps pip in its own virtualenvs with a script it downloads from a host that is not
 # reachable here; give it the stand-in once, under the name it looks for.

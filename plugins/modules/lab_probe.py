@@ -137,7 +137,7 @@ def probe(address, port, body, expect_prefix, timeout):
         return False, getattr(exc, "strerror", None) or str(exc)
     head, unused_part, payload = b"".join(chunks).decode("utf-8", "replace").partition("\r\n\r\n")
     status = head.split("\r\n", 1)[0]
-    if not status.startswith("HTTP/1.1 200"):
+    if not (status.startswith("HTTP/1.") and status[8:12] == " 200"):
         return False, "%s: %s" % (status, payload.strip())
     return payload.startswith(expect_prefix), payload.strip().splitlines()[0] if payload.strip() else "(empty)"
 

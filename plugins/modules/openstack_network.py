@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: openstack_network
+short_description: Manage an OpenStack (Neutron) network together with its subnets
+version_added: 0.1.0
+description:
+  - Creates, keeps or removes a project network and the subnets declared with it, each with
+    its CIDR, DHCP, DNS servers, and a gateway address or none at all (a network whose hosts
+    must not take their default route from it, like the lab's PN2).
+  - Subnets are matched by CIDR. A declared subnet that is missing is created; its name,
+    DHCP, DNS servers and gateway are updated in place when they differ. Subnets that are
+    not declared are left alone unless O(purge_subnets=true).
+  - Before anything is created, the CIDRs are checked against every subnet this project can
+    see; a CIDR overlapping another network's subnet fails with the names of both.
+author:
+  - virtlab developers (@virtlab)
+extends_documentation_fragment:
+  - virtlab.core.openstack
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, with the diff, and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the network and its subnets before and after.
+options:
+  name:
+    description: Name of the network (unique in the project).
+    type: str
+    required: true
+  state:
+    description:
+      - V(absent) removes the network and its subnets; Neutron refuses while ports (servers,
+        router interfaces) still use it.
+    type: str
+    choices: [present, absent]
+    default: present
+  mtu:
+    description: MTU of the network. The cloud's default when left out, and then not compared.
+    type: int
+  port_security_enabled:
+    description: Default port security of the network's ports. Not compared when left out.
+    type: bool
+  subnets:
+    description:
+      - The network's subnets. Existing subnets that are not declared here are kept, unless
+        O(purge_subnets=true).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      cidr:
+        description: The subnet's range, for example V(10.77.1.0/24). Identifies the subnet.
+        type: str
+        required: true
+      name:
+        description: Name of the subnet. Defaults to the network's name followed by V(-subnet).
+        type: str
+      gateway_ip:
+        description:
+          - Gateway address announced by DHCP. Neutron takes the first address of the range
+            when it is left out (and it is then not compared).
+        type: str
+      no_gateway:
+        description:
+          - The subnet has no gateway at all (hosts get no default route from it).
+        type: bool
+        default: false
+      enable_dhcp:
+        description: Whether Neutron serves DHCP on the subnet.
+        type: bool
+        default: true
+      dns_nameservers:
+        description: DNS servers announced by DHCP, in order of preference. Not compared when left out.
+        type: list
+        elements: str
+  purge_subnets:
+    description: Delete the network's subnets that O(subnets) does not declare.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: PN1, the calculator's network; its router (RT1) takes the gateway address
+  virtlab.core.openstack_network:
+    cloud: mylab
+    name: virtlab-pn1
+    subnets:
+      - cidr: 10.77.1.0/24
+        gateway_ip: 10.77.1.1
+        dns_nameservers: [9.9.9.9]
+
+- name: PN2, with no gateway (the CS's default route goes through PN1)
+  virtlab.core.openstack_network:
+    cloud: mylab
+    name: virtlab-pn2
+    subnets:
+      - cidr: 10.77.2.0/24
+        no_gateway: true
+
+- name: Remove it
+  virtlab.core.openstack_network:
+    cloud: mylab
+    name: virtlab-pn2
+    state: absent
+"""
+
+RETURN = r"""
+network:
+  description: The network as it is after the task (in check mode, as it would be); empty when absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Network id (absent in check mode before creation).
+      type: str
+    name:
+      description: Network name.
+      type: str
+      sample: virtlab-pn1
+    status:
+      description: Neutron's status of the network.
+      type: str
+      sample: ACTIVE
+    mtu:
+      description: MTU.
+      type: int
+      sample: 1450
+    port_security_enabled:
+      description: Default port security.
+      type: bool
+    subnets:
+      description: The network's subnets, sorted by CIDR.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: Subnet id.
+          type: str
+        name:
+          description: Subnet name.
+          type: str
+        cidr:
+          description: Range.
+          type: str
+          sample: 10.77.1.0/24
+        gateway_ip:
+          description: Gateway address, null when the subnet has none.
+          type: str
+        enable_dhcp:
+          description: Whether DHCP is on.
+          type: bool
+        dns_nameservers:
+          description: DNS servers.
+          type: list
+          elements: str
+actions:
+  description: What the task did or, in check mode, would do.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create network virtlab-pn1", "create subnet 10.77.1.0/24"]
+"""
+
+import copy
+
+from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
+from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
+    OpenStackModule,
+    address_in,
+    normalise_cidr,
+    overlapping,
+)
+
+SUBNET_UPDATABLE = ("name", "enable_dhcp", "dns_nameservers", "gateway_ip")
+
+
+def subnet_view(subnet):
+    return {
+        "id": subnet.id,
+        "name": subnet.name,
+        "cidr": subnet.cidr,
+        "gateway_ip": subnet.gateway_ip,
+        "enable_dhcp": subnet.is_dhcp_enabled,
+        "dns_nameservers": list(subnet.dns_nameservers or []),
+    }
+
+
+def network_view(network, subnets):
+    if network is None:
+        return {}
+    return {
+        "id": network.id,
+        "name": network.name,
+        "status": network.status,
+        "mtu": network.mtu,
+        "port_security_enabled": network.is_port_security_enabled,
+        "subnets": sorted((subnet_view(s) for s in subnets), key=lambda s: s["cidr"]),
+    }
+
+
+class OpenStackNetwork(OpenStackModule):
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        mtu=dict(type="int"),
+        port_security_enabled=dict(type="bool"),
+        subnets=dict(type="list", elements="dict", default=[], options=dict(
+            cidr=dict(type="str", required=True),
+            name=dict(type="str"),
+            gateway_ip=dict(type="str"),
+            no_gateway=dict(type="bool", default=False),
+            enable_dhcp=dict(type="bool", default=True),
+            dns_nameservers=dict(type="list", elements="str"),
+        )),
+        purge_subnets=dict(type="bool", default=False),
+    )
+
+    # Declared state ------------------------------------------------------------------
+    def desired_subnets(self):
+        """The declared subnets, validated and normalised, before any API call changes anything."""
+        result = []
+        for index, spec in enumerate(self.params["subnets"]):
+            try:
+                cidr = normalise_cidr(spec["cidr"])
+            except ValueError as exc:
+                raise VirtlabError("subnets[%d]: %s" % (index, exc))
+            if spec["no_gateway"] and spec["gateway_ip"]:
+                raise VirtlabError("subnets[%d] (%s): give gateway_ip or no_gateway=true, not both"
+                                   % (index, cidr))
+            if spec["gateway_ip"]:
+                try:
+                    inside = address_in(spec["gateway_ip"], cidr)
+                except ValueError:
+                    raise VirtlabError("subnets[%d]: gateway_ip %r is not an IP address"
+                                       % (index, spec["gateway_ip"]))
+                if not inside:
+                    raise VirtlabError("subnets[%d]: gateway_ip %s is outside %s"
+                                       % (index, spec["gateway_ip"], cidr))
+            result.append({
+                "cidr": cidr,
+                "name": spec["name"] or "%s-subnet" % self.params["name"],
+                "enable_dhcp": spec["enable_dhcp"],
+                "dns_nameservers": spec["dns_nameservers"],
+                "gateway_ip": spec["gateway_ip"],
+                "no_gateway": spec["no_gateway"],
+            })
+        for index, subnet in enumerate(result):
+            clash = overlapping(subnet["cidr"], [(other["cidr"], other["cidr"])
+                                                 for other in result[:index]])
+            if clash:
+                raise VirtlabError("subnets: %s overlaps %s, declared on the same network"
+                                   % (subnet["cidr"], clash[0][1]))
+        return result
+
+    def check_overlaps(self, network_id, new_subnets):
+        """Fail when a subnet to create overlaps a subnet of another network this project sees."""
+        if not new_subnets:
+            return
+        others = []
+        names = {}
+        for subnet in self.conn.network.subnets():
+            if subnet.network_id == network_id:
+                continue
+            if subnet.network_id not in names:
+                other = self.conn.network.get_network(subnet.network_id)
+                names[subnet.network_id] = other.name
+            others.append(("subnet %s of network %s" % (subnet.name or subnet.id,
+                                                        names[subnet.network_id]), subnet.cidr))
+        for subnet in new_subnets:
+            clash = overlapping(subnet["cidr"], others)
+            if clash:
+                raise VirtlabError(
+                    "CIDR %s of network %s overlaps %s (%s). Choose a range no other network of "
+                    "this project uses" % (subnet["cidr"], self.params["name"], clash[0][0],
+                                           clash[0][1]), cidr=subnet["cidr"])
+
+    # The one decision for check mode and the real run ----------------------------------
+    def plan(self, current, desired_subnets):
+        """(actions, after): each action is (verb, details); no actions means no change."""
+        params = self.params
+        if params["state"] == "absent":
+            return ([("delete network", {})] if current else []), {}
+        actions = []
+        if not current:
+            after = {"name": params["name"], "status": "ACTIVE", "mtu": params["mtu"],
+                     "port_security_enabled": params["port_security_enabled"], "subnets": []}
+            actions.append(("create network", {}))
+        else:
+            after = copy.deepcopy(current)
+            updates = differences(current, {"mtu": params["mtu"],
+                                            "port_security_enabled": params["port_security_enabled"]})
+            if updates:
+                actions.append(("update network", dict((k, v[1]) for k, v in updates.items())))
+                after.update(dict((k, v[1]) for k, v in updates.items()))
+        have = dict((s["cidr"], s) for s in after["subnets"])
+        for want in desired_subnets:
+            existing = have.get(want["cidr"])
+            if existing is None:
+                actions.append(("create subnet", want))
+                have[want["cidr"]] = {"id": None, "name": want["name"], "cidr": want["cidr"],
+                                      "gateway_ip": want["gateway_ip"], "enable_dhcp": want["enable_dhcp"],
+                                      "dns_nameservers": want["dns_nameservers"] or []}
+                continue
+            wanted = dict((key, want[key]) for key in ("name", "enable_dhcp", "dns_nameservers"))
+            wanted["gateway_ip"] = want["gateway_ip"]
+            updates = dict((k, v[1]) for k, v in differences(existing, wanted).items())
+            if want["no_gateway"] and existing["gateway_ip"] is not None:
+                updates["gateway_ip"] = None
+            if updates:
+                actions.append(("update subnet", dict(updates, id=existing["id"], cidr=want["cidr"])))
+                existing.update(updates)
+        if params["purge_subnets"] and params["subnets"] is not None:
+            declared = set(s["cidr"] for s in desired_subnets)
+            for cidr in sorted(have):
+                if cidr not in declared:
+                    actions.append(("delete subnet", {"id": have[cidr]["id"], "cidr": cidr}))
+                    del have[cidr]
+        after["subnets"] = [have[cidr] for cidr in sorted(have)]
+        return actions, after
+
+    # Acting ----------------------------------------------------------------------------
+    def apply(self, network, actions):
+        net = self.conn.network
+        for verb, details in actions:
+            if verb == "delete network":
+                net.delete_network(network)
+            elif verb == "create network":
+                attrs = dict(name=self.params["name"])
+                if self.params["mtu"] is not None:
+                    attrs["mtu"] = self.params["mtu"]
+                if self.params["port_security_enabled"] is not None:
+                    attrs["port_security_enabled"] = self.params["port_security_enabled"]
+                network = net.create_network(**attrs)
+            elif verb == "update network":
+                network = net.update_network(network, **details)
+            elif verb == "create subnet":
+                attrs = dict(network_id=network.id, name=details["name"], cidr=details["cidr"],
+                             ip_version=4 if "." in details["cidr"] else 6,
+                             enable_dhcp=details["enable_dhcp"])
+                if details["dns_nameservers"] is not None:
+                    attrs["dns_nameservers"] = details["dns_nameservers"]
+                if details["no_gateway"]:
+                    attrs["gateway_ip"] = None
+                elif details["gateway_ip"]:
+                    attrs["gateway_ip"] = details["gateway_ip"]
+                net.create_subnet(**attrs)
+            elif verb == "update subnet":
+                changes = dict((k, v) for k, v in details.items() if k not in ("id", "cidr"))
+                net.update_subnet(details["id"], **changes)
+            elif verb == "delete subnet":
+                net.delete_subnet(details["id"])
+        return network
+
+    @staticmethod
+    def describe(verb, details):
+        if verb == "update subnet":
+            changed = sorted(k for k in details if k not in ("id", "cidr"))
+            return "update subnet %s (%s)" % (details["cidr"], ", ".join(changed))
+        if verb.endswith("subnet"):
+            return "%s %s" % (verb, details["cidr"])
+        if verb == "update network":
+            return "update network (%s)" % ", ".join(sorted(details))
+        return verb
+
+    def read(self, network):
+        if network is None:
+            return None, {}
+        network = self.conn.network.get_network(network.id)
+        subnets = list(self.conn.network.subnets(network_id=network.id))
+        return network, network_view(network, subnets)
+
+    def run(self):
+        desired_subnets = self.desired_subnets() if self.params["state"] == "present" else []
+        network = self.conn.network.find_network(self.params["name"], project_id=self.project_id)
+        network, current = self.read(network)
+        actions, after = self.plan(current, desired_subnets)
+        if self.params["state"] == "present":
+            self.check_overlaps(network.id if network else None,
+                                [d for verb, d in actions if verb == "create subnet"])
+        described = [self.describe(verb, details) for verb, details in actions]
+        if not actions or self.check_mode:
+            self.exit(bool(actions), before=current, after=after, network=after, actions=described)
+        network = self.apply(network, actions)
+        if self.params["state"] == "absent":
+            self.exit(True, before=current, after={}, network={}, actions=described)
+        final = self.read(network)[1]
+        self.exit(True, before=current, after=final, network=final, actions=described)
+
+
+def main():
+    OpenStackNetwork()()
+
+
+if __name__ == "__main__":
+    main()

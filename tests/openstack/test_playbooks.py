@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+"""The objective-8 playbook and the provisioning part of objectives 9-11, against the control plane."""
+
+import json
+import os
+import re
+import subprocess
+
+from conftest import REPO, TEST_CLOUD
+
+INVENTORY = os.path.join(REPO, "inventories", "openstack")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def playbook(path, *extra, **extra_vars):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), OS_CLOUD=TEST_CLOUD,
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    args = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", INVENTORY, path]
+    # No key pair in the test project; the bigger flavor of the test cloud.
+    extra_vars.setdefault("virtlab_openstack_key_name", "")
+    args += ["-e", json.dumps(extra_vars)] + list(extra)
+    proc = subprocess.run(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=1800, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    return proc.stdout
+
+
+def recap(output):
+    """{host: {ok: n, changed: n, failed: n, ...}} from PLAY RECAP."""
+    result = {}
+    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
+        result[host] = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", counts))
+    return result
+
+
+def test_objective8_playbook(control_plane, sdk):
+    path = os.path.join(REPO, "playbooks", "objective8_openstack.yml")
+    extra = dict(objective8_prefix="vt-o8-", objective8_cidr="10.95.0.0/24",
+                 virtlab_openstack_flavor="m1.small", virtlab_openstack_bigger_flavor="m1.medium")
+    try:
+        first = playbook(path, **extra)
+        assert recap(first)["localhost"]["failed"] == 0
+        assert "resize from m1.small to m1.medium" in first
+        server = sdk.compute.find_server("vt-o8-vm")
+        server = sdk.compute.get_server(server.id)
+        assert (server.status, server.flavor["original_name"]) == ("ACTIVE", "m1.medium")
+        [fip] = [ip for ip in sdk.network.ips() if ip.fixed_ip_address and
+                 ip.port_id in [p.id for p in sdk.network.ports(device_id=server.id)]]
+        assert fip.floating_network_id == sdk.network.find_network("public").id
+        [snapshot] = list(sdk.image.images(name="vt-o8-vm-snapshot"))
+        assert snapshot.status == "active"
+        group = sdk.network.find_security_group("vt-o8-sg")
+        ports = sorted((r.protocol, r.port_range_min, r.port_range_max)
+                       for r in sdk.network.security_group_rules(security_group_id=group.id)
+                       if r.direction == "ingress")
+        assert ports == [("icmp", None, None), ("tcp", 22, 22), ("tcp", 50000, 50050)]
+
+        second = playbook(path, **extra)
+        assert recap(second)["localhost"]["changed"] == 0, second[-3000:]
+        checked = playbook(path, "--check", **extra)
+        assert recap(checked)["localhost"]["changed"] == 0
+    finally:
+        removed = playbook(path, **dict(extra, objective8_state="absent"))
+    assert recap(removed)["localhost"]["failed"] == 0
+    assert sdk.compute.find_server("vt-o8-vm") is None
+    assert sdk.network.find_network("vt-o8-net") is None
+    assert not list(sdk.image.images(name="vt-o8-vm-snapshot"))
+
+
+def test_calculator_provisioning(control_plane, sdk, tmp_path):
+    path = os.path.join(HERE, "playbooks", "calculator_provision.yml")
+    report = tmp_path / "reach.json"
+    extra = dict(provision_openstack_prefix="vt-calc-", provision_openstack_wait_for_ssh=False,
+                 provision_report_file=str(report))
+    net = sdk.network
+    try:
+        first = playbook(path, **extra)
+        counts = recap(first)
+        assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values()), first[-4000:]
+
+        # Networks: PN2's subnet has no gateway; PN1 and PN3 have RT1's and RT2's addresses.
+        subnets = dict((s.name, s) for s in net.subnets() if s.name and s.name.startswith("vt-calc-"))
+        assert sorted(subnets) == ["vt-calc-pn1-subnet", "vt-calc-pn2-subnet", "vt-calc-pn3-subnet"]
+        assert subnets["vt-calc-pn1-subnet"].gateway_ip == "10.77.1.1"
+        assert subnets["vt-calc-pn2-subnet"].gateway_ip is None
+        assert subnets["vt-calc-pn3-subnet"].gateway_ip == "10.77.3.1"
+
+        # Routers are Neutron routers: RT1 with the external gateway, RT2 joining PN2 and PN3.
+        def router_ips(name):
+            router = net.find_router(name)
+            return router, sorted(f["ip_address"] for p in net.ports(device_id=router.id)
+                                  if p.device_owner == "network:router_interface" for f in p.fixed_ips)
+        rt1, rt1_ips = router_ips("vt-calc-rt1")
+        assert rt1.external_gateway_info["network_id"] == net.find_network("public").id
+        assert rt1_ips == ["10.77.1.1"]
+        rt2, rt2_ips = router_ips("vt-calc-rt2")
+        assert not rt2.external_gateway_info and rt2_ips == ["10.77.2.1", "10.77.3.1"]
+        assert sdk.compute.find_server("vt-calc-rt1") is None, "a router became a server"
+        assert sdk.compute.find_server("vt-calc-outside") is None
+
+        # Servers at their topology addresses; the CS alone has a floating IP.
+        def addresses(name):
+            server = sdk.compute.get_server(sdk.compute.find_server(name).id)
+            assert server.status == "ACTIVE"
+            return sorted(a["addr"] for entries in server.addresses.values() for a in entries
+                          if a.get("OS-EXT-IPS:type") != "floating")
+        assert addresses("vt-calc-cs") == ["10.77.1.10", "10.77.2.10"]
+        assert addresses("vt-calc-sum") == ["10.77.3.11"]
+        assert addresses("vt-calc-div") == ["10.77.3.14"]
+        cs_ports = [p.id for p in net.ports(device_id=sdk.compute.find_server("vt-calc-cs").id)]
+        [cs_fip] = [ip for ip in net.ips() if ip.port_id in cs_ports]
+        assert cs_fip.fixed_ip_address == "10.77.1.10"
+        for op in ("sum", "sub", "mul", "div"):
+            op_ports = [p.id for p in net.ports(device_id=sdk.compute.find_server("vt-calc-" + op).id)]
+            assert not [ip for ip in net.ips() if ip.port_id in op_ports], "%s got a floating IP" % op
+
+        # Ansible reaches the CS on its floating IP, the others through it.
+        reach = json.loads(report.read_text())
+        assert reach["cs"]["ansible_host"] == cs_fip.floating_ip_address
+        assert reach["sum"]["ansible_host"] == "10.77.3.11"
+        assert "ProxyJump=debian@%s" % cs_fip.floating_ip_address in reach["sum"]["ansible_ssh_common_args"]
+        assert "rt1" not in reach and "outside" not in reach
+
+        second = playbook(path, **extra)
+        assert all(c["changed"] == 0 for c in recap(second).values()), second[-4000:]
+    finally:
+        removed = playbook(path, **dict(extra, provision_openstack_state="absent"))
+    assert all(c["failed"] == 0 for c in recap(removed).values()), removed[-4000:]
+    assert not [s for s in sdk.compute.servers() if s.name.startswith("vt-calc-")]
+    assert not [n for n in net.networks() if n.name.startswith("vt-calc-")]
+    assert net.find_router("vt-calc-rt1") is None and net.find_router("vt-calc-rt2") is None
