@@ -304,6 +304,17 @@ class OpenStackModule(VirtlabModule):
     """Base of the openstack_* modules: auth, connection, SDK errors, lookups, waiting."""
 
     poll_interval = 1.0
+
+    def finish(self, resource_key, current, after, actions, act, read_back):
+        """The tail every module shares. In sync, or in check mode: report the plan (``after`` is the resource as
+        it would be). Otherwise ``act()`` (returns the resource) and return it as it now is, read back with
+        ``read_back(resource)`` - or empty once removed. Modules give ``describe(verb, details)``."""
+        described = [self.describe(verb, details) for verb, details in actions]
+        if not actions or self.check_mode:
+            self.exit(bool(actions), before=current, after=after, actions=described, **{resource_key: after})
+        resource = act()
+        final = {} if self.params["state"] == "absent" else read_back(resource)
+        self.exit(True, before=current, after=final, actions=described, **{resource_key: final})
     conn = None
 
     def backend_argument_spec(self):

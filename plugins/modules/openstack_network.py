@@ -387,14 +387,8 @@ class OpenStackNetwork(OpenStackModule):
         if self.params["state"] == "present":
             self.check_overlaps(network.id if network else None,
                                 [d for verb, d in actions if verb == "create subnet"])
-        described = [self.describe(verb, details) for verb, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, network=after, actions=described)
-        network = self.apply(network, actions)
-        if self.params["state"] == "absent":
-            self.exit(True, before=current, after={}, network={}, actions=described)
-        final = self.read(network)[1]
-        self.exit(True, before=current, after=final, network=final, actions=described)
+        self.finish("network", current, after, actions, lambda: self.apply(network, actions),
+                    lambda resource: self.read(resource)[1])
 
 
 def main():

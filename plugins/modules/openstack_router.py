@@ -370,14 +370,8 @@ class OpenStackRouter(OpenStackModule):
         else:
             gateway = interfaces = routes = None
         actions, after = self.plan(current, gateway, interfaces, routes)
-        described = [self.describe(verb, details) for verb, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, router=after, actions=described)
-        router = self.apply(router, current, actions)
-        if self.params["state"] == "absent":
-            self.exit(True, before=current, after={}, router={}, actions=described)
-        final = self.read(router)[1]
-        self.exit(True, before=current, after=final, router=final, actions=described)
+        self.finish("router", current, after, actions, lambda: self.apply(router, current, actions),
+                    lambda resource: self.read(resource)[1])
 
 
 def main():

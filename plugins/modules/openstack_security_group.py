@@ -296,15 +296,8 @@ class OpenStackSecurityGroup(OpenStackModule):
         group, current, current_rules = self.read(group)
         desired = self.desired_rules(group) if self.params["state"] == "present" else []
         actions, after = self.plan(current, current_rules, desired)
-        described = [self.describe(verb, details) for verb, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, security_group=after,
-                      actions=described)
-        group = self.apply(group, actions)
-        if self.params["state"] == "absent":
-            self.exit(True, before=current, after={}, security_group={}, actions=described)
-        final = self.read(group)[1]
-        self.exit(True, before=current, after=final, security_group=final, actions=described)
+        self.finish("security_group", current, after, actions, lambda: self.apply(group, actions),
+                    lambda resource: self.read(resource)[1])
 
 
 def main():

@@ -370,14 +370,8 @@ class OpenStackServer(OpenStackModule):
         actions, after, warnings = self.plan(server, current, self.flavor, groups, networks)
         for warning in warnings:
             self.ansible.warn(warning)
-        described = [self.describe(verb, details) for verb, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, server=after, actions=described)
-        server = self.apply(server, actions, networks, groups)
-        if params["state"] == "absent":
-            self.exit(True, before=current, after={}, server={}, actions=described)
-        final = server_view(self.conn.compute.get_server(server.id))
-        self.exit(True, before=current, after=final, server=final, actions=described)
+        self.finish("server", current, after, actions, lambda: self.apply(server, actions, networks, groups),
+                    lambda resource: server_view(self.conn.compute.get_server(resource.id)))
 
 
 def main():
