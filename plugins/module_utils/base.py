@@ -89,6 +89,14 @@ class VirtlabModule:
     def connect(self):
         """Create the backend client; raise VirtlabError on bad credentials or no endpoint."""
 
+    def disconnect(self):
+        """Release the backend client; called on every way out, success or failure."""
+
+    def error_message(self, exc):
+        """A readable failure for an exception of the backend's library: (msg, details), or None when this
+        backend does not know the exception (it is then reported with its type and traceback)."""
+        return None
+
     # What each module writes ----------------------------------------------------
     def run(self):
         raise NotImplementedError
@@ -114,4 +122,10 @@ class VirtlabModule:
         except Exception as exc:  # pylint: disable=broad-except
             # Anything the backend library raised that the module did not expect: still a
             # clean failure with the details, never a raw traceback as the only message.
+            known = self.error_message(exc)
+            if known is not None:
+                self.fail(known[0], exception=traceback.format_exc(), **known[1])
             self.fail("%s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
+        finally:
+            # exit_json and fail_json end the module by raising: this runs on the way out.
+            self.disconnect()

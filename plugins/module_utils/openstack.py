@@ -325,30 +325,19 @@ class OpenStackModule(VirtlabModule):
             self.ansible.fail_json(msg=missing_required_lib("openstacksdk"),
                                    exception=OPENSTACKSDK_IMPORT_ERROR)
 
-    def __call__(self):
-        # As VirtlabModule.__call__, with openstacksdk's and keystoneauth's errors turned into
-        # one readable line (and the details) rather than a bare exception name.
-        self.check_requirements()
-        try:
-            self.connect()
-            self.run()
-        except VirtlabError as exc:
-            self.fail(exc.msg, **exc.details)
-        except sdk_exceptions.SDKException as exc:
-            self.fail("OpenStack refused the request: %s" % describe_sdk_error(exc),
-                      status=getattr(exc, "status_code", None),
-                      request_id=getattr(exc, "request_id", None),
-                      exception=traceback.format_exc())
-        except ksa_exceptions.ClientException as exc:
-            self.fail("OpenStack connection failed: %s: %s" % (type(exc).__name__, exc),
-                      exception=traceback.format_exc())
-        except Exception as exc:  # pylint: disable=broad-except
-            self.fail("%s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
-        finally:
-            # exit_json and fail_json end the module by raising; close the HTTP connections
-            # on the way out (they matter when modules run in-process, as in the tests).
-            if self.conn is not None:
-                self.conn.close()
+    def error_message(self, exc):
+        # openstacksdk's and keystoneauth's errors as one readable line, with the details.
+        if isinstance(exc, sdk_exceptions.SDKException):
+            return ("OpenStack refused the request: %s" % describe_sdk_error(exc),
+                    dict(status=getattr(exc, "status_code", None), request_id=getattr(exc, "request_id", None)))
+        if isinstance(exc, ksa_exceptions.ClientException):
+            return "OpenStack connection failed: %s: %s" % (type(exc).__name__, exc), {}
+        return None
+
+    def disconnect(self):
+        # Close the HTTP connections (they matter when modules run in-process, as in the tests).
+        if self.conn is not None:
+            self.conn.close()
 
     # Connection ------------------------------------------------------------------
     def connect(self):
