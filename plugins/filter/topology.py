@@ -17,7 +17,7 @@ description:
     subnets, interface on an undeclared network, ...), each naming the host or network, the field and the value.
   - Also provided by this plugin file - C(topology_routes), C(topology_interfaces), C(topology_attachments), C(topology_networks),
     C(topology_service_nodes), C(topology_service_urls), C(topology_probes), C(reachability_table), C(reachability_broken),
-    C(topology_service_address), C(last_host_address).
+    C(topology_service_address), C(topology_docker_lab), C(last_host_address).
 positional: _input
 options:
   _input:
@@ -84,6 +84,12 @@ def topology_networks(topo, prefix=""):
     return topology.network_list(topo, prefix)
 
 
+def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
+    for host in hosts:
+        _host(topo, host)
+    return topology.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
+
+
 def topology_service_address(topo, service, from_host):
     return topology.service_address(topo, service, _host(topo, from_host))
 
@@ -109,6 +115,7 @@ class FilterModule(object):
             "topology_service_address": topology_service_address,
             "topology_attachments": topology_attachments,
             "topology_networks": topology_networks,
+            "topology_docker_lab": topology_docker_lab,
             "topology_service_urls": topology_service_urls,
             "topology_service_nodes": topology.service_nodes,
             "topology_probes": topology_probes,

@@ -148,19 +148,9 @@ def attachments(topology, host, prefix=""):
 
 
 def network_list(topology, prefix=""):
-    """The lab networks as backends create them: [{name: PREFIX+NETWORK, cidr, gateway, owner}] sorted by name.
-
-    ``owner`` is the first host (by name) attached to the network, or the first host of the lab for a network
-    nobody is attached to: provisioning can reconcile each network from its owner's task, so that networks
-    are handled in parallel across hosts rather than one after the other.
-    """
-    hosts = _hosts(topology)
-    result = []
-    for name, spec in sorted(topology["networks"].items()):
-        members = sorted(h for h, (unused_router, h_spec) in hosts.items() if name in h_spec["interfaces"])
-        result.append({"name": prefix + name, "cidr": str(ipaddress.ip_network(spec["cidr"])),
-                       "gateway": spec.get("gateway"), "owner": (members or sorted(hosts))[0]})
-    return result
+    """The lab networks as backends create them: [{name: PREFIX+NETWORK, cidr, gateway}] sorted by name."""
+    return [{"name": prefix + name, "cidr": str(ipaddress.ip_network(spec["cidr"])), "gateway": spec.get("gateway")}
+            for name, spec in sorted(topology["networks"].items())]
 
 
 def service_nodes(topology):
@@ -292,3 +282,31 @@ def last_host_address(cidr):
     """The highest usable address of a subnet (Docker's bridge takes it: lab hosts use low ones)."""
     subnet = ipaddress.ip_network(cidr)
     return str(subnet.broadcast_address - 1)
+
+
+def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
+    """The lab on Docker as virtlab.core.docker_lab takes it: {networks: [...], nodes: [...]}.
+
+    Lab networks are internal and carry routed traffic; Docker's bridge takes each subnet's last host address.
+    The NAT-ed management network (``mgmt_network``: {name, cidr}) is joined by the nodes that run a service
+    (they install packages and publish the calculator's port). One node per host in ``hosts``: routers forward,
+    every node may manage its routes (NET_ADMIN) and runs systemd without --privileged (SYS_ADMIN).
+    """
+    network_state = "absent" if state == "absent" else "present"
+    labels = {"virtlab.lab": prefix}
+    networks = [dict(name=n["name"], subnet=n["cidr"], gateway=last_host_address(n["cidr"]), internal=True,
+                     routed=True, labels=labels, state=network_state) for n in network_list(topology, prefix)]
+    mgmt_cidr = str(ipaddress.ip_network(mgmt_network["cidr"]))
+    networks.append(dict(name=mgmt_network["name"], subnet=mgmt_cidr, gateway=last_host_address(mgmt_cidr),
+                         internal=False, routed=False, labels=labels, state=network_state))
+    servers = service_nodes(topology)
+    routers = topology.get("routers") or {}
+    nodes = []
+    for host in hosts:
+        nodes.append(dict(
+            name=prefix + host, hostname=host, image=image, capabilities=["SYS_ADMIN", "NET_ADMIN"],
+            sysctls={"net.ipv4.ip_forward": 1 if host in routers else 0},
+            networks=([{"name": mgmt_network["name"]}] if host in servers else []) + attachments(topology, host, prefix),
+            published_ports=list((published_ports or {}).get(host) or []),
+            labels=dict(labels, **{"virtlab.host": host}), state=state))
+    return {"networks": networks, "nodes": nodes}

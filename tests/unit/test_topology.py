@@ -122,6 +122,25 @@ def test_docker_bridge_takes_the_last_host_address():
     assert topology.last_host_address("10.77.1.0/24") == "10.77.1.254"
 
 
-def test_each_network_is_owned_by_its_first_host_for_parallel_provisioning():
-    owners = dict((n["name"], n["owner"]) for n in topology.network_list(LAB, prefix="lab-"))
-    assert owners == {"lab-public": "outside", "lab-pn1": "cs", "lab-pn2": "cs", "lab-pn3": "div"}
+def test_docker_lab_declares_every_network_and_one_node_per_host():
+    lab = topology.docker_lab(LAB, ["rt2", "cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
+                              published_ports={"cs": ["127.0.0.1:50000:50000"]})
+    networks = dict((n["name"], n) for n in lab["networks"])
+    assert sorted(networks) == ["lab-mgmt", "lab-pn1", "lab-pn2", "lab-pn3", "lab-public"]
+    assert networks["lab-pn3"]["gateway"] == "10.77.3.254" and networks["lab-pn3"]["internal"]
+    assert networks["lab-pn3"]["routed"] and networks["lab-pn3"]["state"] == "present"
+    assert not networks["lab-mgmt"]["internal"] and not networks["lab-mgmt"]["routed"]
+    nodes = dict((n["hostname"], n) for n in lab["nodes"])
+    assert sorted(nodes) == ["cs", "rt2"], "only the hosts asked for"
+    assert nodes["rt2"]["sysctls"] == {"net.ipv4.ip_forward": 1} and nodes["cs"]["sysctls"]["net.ipv4.ip_forward"] == 0
+    assert nodes["cs"]["networks"] == [{"name": "lab-mgmt"}, {"name": "lab-pn1", "ipv4_address": "10.77.1.10"},
+                                       {"name": "lab-pn2", "ipv4_address": "10.77.2.10"}]
+    assert nodes["rt2"]["networks"][0]["name"] == "lab-pn2", "a router runs no service: no management network"
+    assert nodes["cs"]["published_ports"] == ["127.0.0.1:50000:50000"] and nodes["rt2"]["published_ports"] == []
+    assert nodes["cs"]["labels"] == {"virtlab.lab": "lab-", "virtlab.host": "cs"}
+
+
+def test_docker_lab_absent_removes_networks_too():
+    lab = topology.docker_lab(LAB, ["cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
+                              state="absent")
+    assert set(n["state"] for n in lab["networks"]) == {"absent"} and lab["nodes"][0]["state"] == "absent"

@@ -7,12 +7,13 @@ Every test cleans up the networks and containers it made (names start with virtl
 import docker
 import pytest
 
-from ansible_collections.virtlab.core.plugins.modules import docker_network, docker_node
+from ansible_collections.virtlab.core.plugins.modules import docker_lab, docker_network, docker_node
 
 IMAGE = "virtlab/debian-systemd:bookworm"
 NET_A = "virtlab-test-a"
 NET_B = "virtlab-test-b"
 NODE = "virtlab-test-node"
+PEER = "virtlab-test-peer"
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +200,69 @@ def test_commit_is_idempotent_and_sees_new_changes(run_module, clean):
     finally:
         for image in clean.images.list(name="virtlab-test/commit"):
             clean.images.remove(image.id, force=True)
+
+
+def lab(**kwargs):
+    """Two networks and two nodes, one of them on both networks."""
+    args = dict(
+        networks=[net(routed=True), net(name=NET_B, subnet="10.78.2.0/24", gateway="10.78.2.254", routed=True)],
+        nodes=[node(), node(name=PEER, hostname="peer", networks=[{"name": NET_A, "ipv4_address": "10.78.1.11"},
+                                                                    {"name": NET_B, "ipv4_address": "10.78.2.11"}])])
+    args.update(kwargs)
+    return args
+
+
+def test_lab_plans_everything_in_check_mode_then_builds_it_in_one_run(run_module, clean):
+    planned = run_module(docker_lab, lab(), check_mode=True, diff=True)
+    assert planned["changed"], planned
+    assert planned["actions"][NET_A] == ["created", "allowed routed traffic"]
+    assert planned["actions"][PEER] == ["created", "started"], "a node on networks the same call creates"
+    assert planned["diff"]["after"]["nodes"][PEER]["networks"] == {NET_A: "10.78.1.11", NET_B: "10.78.2.11"}
+    assert not clean.networks.list(names=[NET_A, NET_B]) and not clean.containers.list(
+        all=True, filters={"name": "virtlab-test-"}), "check mode touches nothing"
+
+    built = run_module(docker_lab, lab())
+    assert built["changed"] and set(built["actions"]) == {NET_A, NET_B, NODE, PEER}
+    assert built["nodes"][PEER]["running"] and built["nodes"][PEER]["networks"][NET_B] == "10.78.2.11"
+    peer = clean.containers.get(PEER)
+    assert peer.exec_run(["systemctl", "is-system-running"]).output.decode().strip() in ("running", "degraded")
+    assert peer.exec_run(["ping", "-c", "1", "-W", "2", "10.78.1.10"]).exit_code == 0
+
+    again = run_module(docker_lab, lab(), diff=True)
+    assert again["changed"] is False and again["actions"] == {}
+    assert again["diff"]["before"] == {"networks": {}, "nodes": {}}, "an unchanged lab has an empty diff"
+    assert sorted(again["nodes"]) == sorted([NODE, PEER]) and again["networks"][NET_B]["containers"] == [PEER]
+
+
+def test_lab_repairs_only_what_drifted(run_module, clean):
+    run_module(docker_lab, lab())
+    clean.containers.get(NODE).stop(timeout=5)
+    clean.networks.get(NET_B).disconnect(PEER)
+    repaired = run_module(docker_lab, lab(), diff=True)
+    assert repaired["actions"] == {NODE: ["started"], PEER: ["connected %s (10.78.2.11)" % NET_B]}
+    assert sorted(repaired["diff"]["after"]["nodes"]) == sorted([NODE, PEER])
+    assert repaired["diff"]["after"]["networks"] == {}
+    assert clean.containers.get(NODE).status == "running"
+
+
+def test_lab_bad_input_fails_before_anything_is_created(run_module, clean):
+    bad_node = lab(nodes=[node(), node(name=PEER, networks=[{"name": NET_B, "ipv4_address": "10.78.9.9"}])])
+    result = run_module(docker_lab, bad_node)
+    assert result["failed"] and "ipv4_address 10.78.9.9 is not inside network %s" % NET_B in result["msg"]
+    bad_net = lab(networks=[net(), net(name=NET_B, subnet="10.78.2.1/24")])
+    result = run_module(docker_lab, bad_net)
+    assert result["failed"] and "is not a valid subnet" in result["msg"]
+    assert not clean.networks.list(names=[NET_A, NET_B]) and not clean.containers.list(
+        all=True, filters={"name": "virtlab-test-"}), "nothing was created before the failure"
+
+
+def test_lab_absent_removes_nodes_before_their_networks(run_module, clean):
+    run_module(docker_lab, lab())
+    gone = dict(networks=[dict(name=NET_A, state="absent"), dict(name=NET_B, state="absent")],
+                nodes=[dict(name=NODE, state="absent"), dict(name=PEER, state="absent")])
+    assert run_module(docker_lab, gone, check_mode=True)["actions"][NET_A] == ["removed"]
+    assert clean.networks.list(names=[NET_A]), "check mode removes nothing"
+    removed = run_module(docker_lab, gone)
+    assert removed["actions"] == {NET_A: ["removed"], NET_B: ["removed"], NODE: ["removed"], PEER: ["removed"]}
+    assert not clean.networks.list(names=[NET_A, NET_B])
+    assert run_module(docker_lab, gone)["changed"] is False

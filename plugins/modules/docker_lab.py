@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: docker_lab
+short_description: Reconcile a whole lab's Docker networks and nodes in one call
+version_added: 0.2.0
+description:
+  - Does for a list of networks and a list of nodes what M(virtlab.core.docker_network) and
+    M(virtlab.core.docker_node) do for one of each, with the same options and the same comparisons, in one
+    module run. A re-run of a lab of eight nodes then costs one process and one connection to the engine
+    instead of one per node and per network.
+  - Everything is checked before anything changes - every declaration is normalised and every plan is made,
+    so bad input (a subnet that is not one, an address outside its network, a missing image) fails before the
+    first network is created.
+  - Order - networks that must exist, then nodes (all created and started before waiting for any of them to
+    boot, so they boot together), then networks that must be absent (after the nodes that used them are gone).
+  - In check mode a node may be planned on a network that the same call would create.
+author:
+  - virtlab developers (@virtlab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.docker
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  networks:
+    description:
+      - The networks, each with the options of M(virtlab.core.docker_network) (C(name), C(subnet), C(gateway),
+        C(internal), C(routed), C(labels), C(force), C(state)).
+    type: list
+    elements: dict
+    default: []
+  nodes:
+    description:
+      - The nodes, each with the options of M(virtlab.core.docker_node) (C(name), C(image), C(hostname),
+        C(networks), C(capabilities), C(published_ports), C(sysctls), C(env), C(labels), C(systemd),
+        C(restart_policy), C(state), C(boot_timeout)).
+    type: list
+    elements: dict
+    default: []
+seealso:
+  - module: virtlab.core.docker_network
+  - module: virtlab.core.docker_node
+"""
+
+EXAMPLES = r"""
+- name: Two networks and a router between them, in one call
+  virtlab.core.docker_lab:
+    networks:
+      - {name: virtlab-pn2, subnet: 10.77.2.0/24, gateway: 10.77.2.254, internal: true, routed: true}
+      - {name: virtlab-pn3, subnet: 10.77.3.0/24, gateway: 10.77.3.254, internal: true, routed: true}
+    nodes:
+      - name: virtlab-rt2
+        hostname: rt2
+        image: virtlab/debian-systemd:bookworm
+        capabilities: [SYS_ADMIN, NET_ADMIN]
+        sysctls: {net.ipv4.ip_forward: 1}
+        networks:
+          - {name: virtlab-pn2, ipv4_address: 10.77.2.1}
+          - {name: virtlab-pn3, ipv4_address: 10.77.3.1}
+
+- name: Tear it down - the node first, then the networks
+  virtlab.core.docker_lab:
+    nodes: [{name: virtlab-rt2, state: absent}]
+    networks: [{name: virtlab-pn2, state: absent}, {name: virtlab-pn3, state: absent}]
+"""
+
+RETURN = r"""
+networks:
+  description: Network name to the network as M(virtlab.core.docker_network) returns it; empty when absent.
+  returned: always
+  type: dict
+  sample: {virtlab-pn3: {name: virtlab-pn3, subnet: 10.77.3.0/24, gateway: 10.77.3.254, internal: true,
+           routed: true, bridge: br-0123456789ab, containers: [virtlab-rt2]}}
+nodes:
+  description: Node name to the node as M(virtlab.core.docker_node) returns it; empty when absent.
+  returned: always
+  type: dict
+  sample: {virtlab-rt2: {name: virtlab-rt2, running: true, hostname: rt2,
+           networks: {virtlab-pn2: 10.77.2.1, virtlab-pn3: 10.77.3.1}}}
+actions:
+  description: Name of each network or node that changed (or would, in check mode) to what was done to it.
+  returned: always
+  type: dict
+  sample: {virtlab-pn3: [created, allowed routed traffic], virtlab-rt2: [created, started]}
+"""
+
+from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (NETWORK_OPTIONS,
+                                                                                NETWORK_REQUIRED_IF,
+                                                                                NetworkReconciler)
+from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (NODE_OPTIONS, NODE_REQUIRED_IF,
+                                                                             NodeReconciler, public)
+
+
+class DockerLabModule(DockerModule):
+    argument_spec = dict(
+        networks=dict(type="list", elements="dict", default=[], options=NETWORK_OPTIONS,
+                      required_if=NETWORK_REQUIRED_IF),
+        nodes=dict(type="list", elements="dict", default=[], options=NODE_OPTIONS, required_if=NODE_REQUIRED_IF),
+    )
+
+    def run(self):
+        networks = [NetworkReconciler(self, params) for params in self.params["networks"]]
+        kept = [network for network in networks if network.params["state"] == "present"]
+        dropped = [network for network in networks if network.params["state"] == "absent"]
+        for network in kept:
+            network.find_and_plan()
+        planned = dict((n.params["name"], n.desired) for n in kept if "created" in n.actions or "recreated" in n.actions)
+        nodes = [NodeReconciler(self, params, planned_networks=planned) for params in self.params["nodes"]]
+        for node in nodes:
+            node.find_and_plan()
+        # Networks to remove are planned against the engine as it is when the nodes are done with them.
+        for network in dropped:
+            network.find_and_plan()
+
+        before, after = {"networks": {}, "nodes": {}}, {"networks": {}, "nodes": {}}
+        for network in kept:
+            after["networks"][network.params["name"]] = network.expected()
+        for node in nodes:
+            after["nodes"][node.params["name"]] = public(node.expected())
+        if not self.check_mode:
+            for network in kept:
+                if network.actions:
+                    after["networks"][network.params["name"]] = network.apply()
+            for node in nodes:
+                if node.actions:
+                    node.apply()
+            for node in nodes:
+                if node.actions:
+                    node.wait_booted()
+                    after["nodes"][node.params["name"]] = public(node.after())
+            for network in dropped:
+                network.find_and_plan()
+        for network in dropped:
+            after["networks"][network.params["name"]] = network.expected() if self.check_mode else (
+                network.apply() if network.actions else network.current)
+
+        # The diff shows what changes, not the whole lab.
+        actions = {}
+        diff_after = {"networks": {}, "nodes": {}}
+        for kind, resources in (("networks", networks), ("nodes", nodes)):
+            for resource in resources:
+                if resource.actions:
+                    name = resource.params["name"]
+                    actions[name] = resource.actions
+                    before[kind][name] = public(resource.current)
+                    diff_after[kind][name] = public(after[kind][name])
+        self.exit(bool(actions), before=before, after=diff_after, networks=after["networks"], nodes=after["nodes"],
+                  actions=actions)
+
+
+def main():
+    DockerLabModule()()
+
+
+if __name__ == "__main__":
+    main()
