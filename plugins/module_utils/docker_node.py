@@ -120,13 +120,15 @@ def _short(value):
 class NodeReconciler:
     """One node: ``module`` gives the Docker client, lookups and check mode; ``params`` is one node's options
     (NODE_OPTIONS). ``planned_networks`` (name -> {internal, subnet}) are networks the same call creates or
-    recreates before the node: the node is planned against them as they will be, even in check mode."""
+    recreates before the node: the node is planned against them as they will be, even in check mode.
+    ``planned_images`` (name:tag -> what stands for its id) are images the same call commits before the node."""
 
-    def __init__(self, module, params, planned_networks=None):
+    def __init__(self, module, params, planned_networks=None, planned_images=None):
         self.module = module
         self.client = module.client
         self.params = params
         self.planned_networks = planned_networks or {}
+        self.planned_images = planned_images or {}
         self.container = None
         self.current = {}
         self.desired = {}
@@ -136,10 +138,13 @@ class NodeReconciler:
     def desired_view(self):
         """The declared node, normalised; bad input fails here, before anything changes."""
         params = self.params
-        image = self.module.find_image(params["image"])
-        if image is None:
-            raise VirtlabError("Image %s is not on this machine and there is no registry to pull it from: build it "
-                               "first (make image)." % params["image"])
+        image_id = self.planned_images.get(params["image"])
+        if image_id is None:
+            image = self.module.find_image(params["image"])
+            if image is None:
+                raise VirtlabError("Image %s is not on this machine and there is no registry to pull it from: build "
+                                   "it first (make image)." % params["image"])
+            image_id = image.id
         networks = {}
         internal = {}
         for net in params["networks"]:
@@ -151,7 +156,7 @@ class NodeReconciler:
         return {
             "name": params["name"],
             "image": params["image"],
-            "image_id": image.id,
+            "image_id": image_id,
             "hostname": params["hostname"] or params["name"],
             "capabilities": sorted(set(normalise_capability(c) for c in params["capabilities"])),
             "published_ports": sorted(normalise_port(p) for p in params["published_ports"]),

@@ -10,18 +10,19 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: docker_lab
-short_description: Reconcile a whole lab's Docker networks and nodes in one call
+short_description: Reconcile a whole lab's Docker networks, commits and nodes in one call
 version_added: 0.2.0
 description:
-  - Does for a list of networks and a list of nodes what M(virtlab.core.docker_network) and
-    M(virtlab.core.docker_node) do for one of each, with the same options and the same comparisons, in one
-    module run. A re-run of a lab of eight nodes then costs one process and one connection to the engine
+  - Does for lists of networks, commits and nodes what M(virtlab.core.docker_network),
+    M(virtlab.core.docker_commit) and M(virtlab.core.docker_node) do for one of each, with the same options and
+    the same comparisons, in one module run. A re-run of a lab of eight nodes then costs one process and one connection to the engine
     instead of one per node and per network.
   - Everything is checked before anything changes - every declaration is normalised and every plan is made,
     so bad input (a subnet that is not one, an address outside its network, a missing image) fails before the
     first network is created.
-  - Order - networks that must exist, then nodes (all created and started before waiting for any of them to
-    boot, so they boot together), then networks that must be absent (after the nodes that used them are gone).
+  - Order - networks that must exist, then commits, then nodes (all created and started before waiting for any
+    of them to boot, so they boot together), then networks that must be absent (after the nodes that used them
+    are gone).
   - In check mode a node may be planned on a network that the same call would create.
 author:
   - virtlab developers (@virtlab)
@@ -43,6 +44,15 @@ options:
     type: list
     elements: dict
     default: []
+  commits:
+    description:
+      - Containers to commit to images, each with the options of M(virtlab.core.docker_commit) (C(container),
+        C(repository), C(tag), C(commit_message), C(revision), C(compare), C(ignore_paths)).
+      - Commits are made before the nodes, so a node of the same call can run a committed image (C(image) is
+        C(repository:tag)); a container to commit must already exist, it is not one of this call's nodes.
+    type: list
+    elements: dict
+    default: []
   nodes:
     description:
       - The nodes, each with the options of M(virtlab.core.docker_node) (C(name), C(image), C(hostname),
@@ -53,6 +63,7 @@ options:
     default: []
 seealso:
   - module: virtlab.core.docker_network
+  - module: virtlab.core.docker_commit
   - module: virtlab.core.docker_node
 """
 
@@ -71,6 +82,13 @@ EXAMPLES = r"""
         networks:
           - {name: virtlab-pn2, ipv4_address: 10.77.2.1}
           - {name: virtlab-pn3, ipv4_address: 10.77.3.1}
+
+- name: Commit a changed container and run a container from the new image, in one call
+  virtlab.core.docker_lab:
+    commits:
+      - {container: virtlab-objective5-container, repository: blabla, tag: version3}
+    nodes:
+      - {name: virtlab-objective5-from-image, image: "blabla:version3", networks: [{name: bridge}]}
 
 - name: Tear it down - the node first, then the networks
   virtlab.core.docker_lab:
@@ -91,14 +109,20 @@ nodes:
   type: dict
   sample: {virtlab-rt2: {name: virtlab-rt2, running: true, hostname: rt2,
            networks: {virtlab-pn2: 10.77.2.1, virtlab-pn3: 10.77.3.1}}}
+images:
+  description: C(repository:tag) of each commit to the image as M(virtlab.core.docker_commit) returns it.
+  returned: always
+  type: dict
+  sample: {"blabla:version3": {id: "sha256:0123", tags: ["blabla:version3"], revision: "1"}}
 actions:
-  description: Name of each network or node that changed (or would, in check mode) to what was done to it.
+  description: Name of each network or node (C(repository:tag) of each image) that changed (or would, in check mode) to what was done to it.
   returned: always
   type: dict
   sample: {virtlab-pn3: [created, allowed routed traffic], virtlab-rt2: [created, started]}
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker_commit import COMMIT_OPTIONS, CommitReconciler
 from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (NETWORK_OPTIONS,
                                                                                 NETWORK_REQUIRED_IF,
                                                                                 NetworkReconciler)
@@ -110,6 +134,7 @@ class DockerLabModule(DockerModule):
     argument_spec = dict(
         networks=dict(type="list", elements="dict", default=[], options=NETWORK_OPTIONS,
                       required_if=NETWORK_REQUIRED_IF),
+        commits=dict(type="list", elements="dict", default=[], options=COMMIT_OPTIONS),
         nodes=dict(type="list", elements="dict", default=[], options=NODE_OPTIONS, required_if=NODE_REQUIRED_IF),
     )
 
@@ -117,32 +142,30 @@ class DockerLabModule(DockerModule):
         networks = [NetworkReconciler(self, params) for params in self.params["networks"]]
         kept = [network for network in networks if network.params["state"] == "present"]
         dropped = [network for network in networks if network.params["state"] == "absent"]
-        for network in kept:
-            network.find_and_plan()
-        planned = dict((n.params["name"], n.desired) for n in kept if "created" in n.actions or "recreated" in n.actions)
-        nodes = [NodeReconciler(self, params, planned_networks=planned) for params in self.params["nodes"]]
+        commits = [CommitReconciler(self, params) for params in self.params["commits"]]
+        for resource in kept + commits:
+            resource.find_and_plan()
+        planned_networks = dict((n.params["name"], n.desired) for n in kept
+                                if "created" in n.actions or "recreated" in n.actions)
+        planned_images = dict((c.reference, "(committed from %s by this task)" % c.params["container"])
+                              for c in commits if c.actions)
+        nodes = [NodeReconciler(self, params, planned_networks=planned_networks, planned_images=planned_images)
+                 for params in self.params["nodes"]]
         for node in nodes:
             node.find_and_plan()
         # Networks to remove are planned against the engine as it is when the nodes are done with them.
         for network in dropped:
             network.find_and_plan()
 
-        before, after = {"networks": {}, "nodes": {}}, {"networks": {}, "nodes": {}}
+        after = {"networks": {}, "images": {}, "nodes": {}}
         for network in kept:
             after["networks"][network.params["name"]] = network.expected()
+        for commit in commits:
+            after["images"][commit.reference] = commit.expected()
         for node in nodes:
             after["nodes"][node.params["name"]] = public(node.expected())
         if not self.check_mode:
-            for network in kept:
-                if network.actions:
-                    after["networks"][network.params["name"]] = network.apply()
-            for node in nodes:
-                if node.actions:
-                    node.apply()
-            for node in nodes:
-                if node.actions:
-                    node.wait_booted()
-                    after["nodes"][node.params["name"]] = public(node.after())
+            self.apply(kept, commits, nodes, planned_images, after)
             for network in dropped:
                 network.find_and_plan()
         for network in dropped:
@@ -151,16 +174,38 @@ class DockerLabModule(DockerModule):
 
         # The diff shows what changes, not the whole lab.
         actions = {}
-        diff_after = {"networks": {}, "nodes": {}}
-        for kind, resources in (("networks", networks), ("nodes", nodes)):
+        before, diff_after = {"networks": {}, "images": {}, "nodes": {}}, {"networks": {}, "images": {}, "nodes": {}}
+        for kind, resources in (("networks", networks), ("images", commits), ("nodes", nodes)):
             for resource in resources:
                 if resource.actions:
-                    name = resource.params["name"]
+                    name = resource.reference if kind == "images" else resource.params["name"]
                     actions[name] = resource.actions
                     before[kind][name] = public(resource.current)
                     diff_after[kind][name] = public(after[kind][name])
-        self.exit(bool(actions), before=before, after=diff_after, networks=after["networks"], nodes=after["nodes"],
-                  actions=actions)
+        self.exit(bool(actions), before=before, after=diff_after, networks=after["networks"],
+                  images=after["images"], nodes=after["nodes"], actions=actions)
+
+    @staticmethod
+    def apply(kept, commits, nodes, planned_images, after):
+        for network in kept:
+            if network.actions:
+                after["networks"][network.params["name"]] = network.apply()
+        for commit in commits:
+            if commit.actions:
+                after["images"][commit.reference] = commit.apply()
+        for node in nodes:
+            if node.params["image"] in planned_images:
+                # Planned against an image that did not exist yet: plan again against the one just committed.
+                node.planned_images = {}
+                node.find_and_plan()
+                after["nodes"][node.params["name"]] = public(node.expected())
+        for node in nodes:
+            if node.actions:
+                node.apply()
+        for node in nodes:
+            if node.actions:
+                node.wait_booted()
+                after["nodes"][node.params["name"]] = public(node.after())
 
 
 def main():

@@ -137,53 +137,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-UNIT_DIR = "/etc/systemd/system"
-ENV_DIR = "/etc/virtlab"
-
-
-def unit_text(params, env_path):
-    return """[Unit]
-Description={description}
-After=network-online.target virtlab-static-routes.service
-Wants=network-online.target
-
-[Service]
-User={user}
-Group={user}
-EnvironmentFile={env}
-WorkingDirectory={directory}
-ExecStart={exec_start}
-Restart=on-failure
-RestartSec=1
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-
-[Install]
-WantedBy=multi-user.target
-""".format(env=env_path, **params)
-
-
-def env_text(environment):
-    lines = ["# Written by virtlab.core.node_service"]
-    for key, value in sorted(environment.items()):
-        lines.append("%s=%s" % (key, str(value).replace("\n", " ")))
-    return "\n".join(lines) + "\n"
+from ansible_collections.virtlab.core.plugins.module_utils.node_service import (
+    ARGUMENT_SPEC, HostState, env_path, invalid, plan, result, unit_path, wanted_files)
 
 
 def read(path):
+    """(mode as 4 octal digits, content) of a regular file, or None."""
     try:
         with open(path) as handle:
-            return handle.read()
-    except IOError:
-        return None
-
-
-def file_mode(path):
-    try:
-        return "%04o" % (os.stat(path).st_mode & 0o7777)
-    except OSError:
+            content = handle.read()
+        return "%04o" % (os.stat(path).st_mode & 0o7777), content
+    except (IOError, OSError):
         return None
 
 
@@ -205,8 +169,8 @@ class ServiceReconciler:
         self.module = module
         self.params = module.params
         self.name = self.params["name"]
-        self.unit_path = os.path.join(UNIT_DIR, self.name + ".service")
-        self.env_path = os.path.join(ENV_DIR, self.name + ".env")
+        self.unit_path = unit_path(self.params)
+        self.env_path = env_path(self.params)
 
     def systemctl(self, *args):
         return self.module.run_command(["systemctl"] + list(args))
@@ -224,36 +188,9 @@ class ServiceReconciler:
         except KeyError:
             return False
 
-    def wanted_files(self):
-        """[(path, content, mode)] of everything the service is made of."""
-        files = [(os.path.join(self.params["directory"], f["path"]), f["content"], f["mode"])
-                 for f in self.params["files"]]
-        files.append((self.env_path, env_text(self.params["environment"]), "0640"))
-        files.append((self.unit_path, unit_text(self.params, self.env_path), "0644"))
-        return files
-
-    def plan(self):
-        """The one decision: actions for check mode and the real run, and the stale files."""
-        state = self.params["state"]
-        if state == "absent":
-            present = os.path.exists(self.unit_path)
-            return (["stopped and removed"] if present else []), []
-        actions = []
-        if not self.user_exists():
-            actions.append("created user %s" % self.params["user"])
-        stale = [(p, c, m) for p, c, m in self.wanted_files() if read(p) != c or file_mode(p) != m]
-        actions.extend("wrote %s" % p for p, unused_1, unused_2 in stale)
-        active = self.is_active()
-        if state == "started":
-            if not self.is_enabled():
-                actions.append("enabled")
-            if stale and active:
-                actions.append("restarted")
-            elif not active:
-                actions.append("started")
-        elif active:
-            actions.append("stopped")
-        return actions, stale
+    def read_host(self):
+        files = dict((path, read(path)) for path, unused_content, unused_mode in wanted_files(self.params))
+        return HostState(self.user_exists(), files, self.is_active(), self.is_enabled())
 
     def apply(self, actions, stale):
         params = self.params
@@ -304,42 +241,16 @@ class ServiceReconciler:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            description=dict(type="str", default="virtlab service"),
-            user=dict(type="str", required=True),
-            directory=dict(type="path", required=True),
-            files=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="str", required=True),
-                content=dict(type="str", required=True),
-                mode=dict(type="str", default="0644"),
-            )),
-            environment=dict(type="dict", default={}),
-            exec_start=dict(type="str", required=True),
-            port=dict(type="int"),
-            start_timeout=dict(type="int", default=20),
-            state=dict(type="str", choices=["started", "stopped", "absent"], default="started"),
-        ),
-        supports_check_mode=True,
-    )
-    if module.params["user"] == "root":
-        module.fail_json(msg="user: services of the lab never run as root; name a system user")
-    if not module.params["exec_start"].startswith("/"):
-        module.fail_json(msg="exec_start %r: the program needs an absolute path" % module.params["exec_start"])
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    refused = invalid(module.params)
+    if refused:
+        module.fail_json(msg=refused)
     reconciler = ServiceReconciler(module)
-    actions, stale = reconciler.plan()
-    result = dict(changed=bool(actions), actions=actions)
-    if module._diff and stale:
-        result["diff"] = [{"before_header": p, "after_header": p, "before": read(p) or "", "after": c}
-                          for p, c, unused_part in stale if not p.endswith(".js")]
+    state = reconciler.read_host()
+    actions, stale = plan(state, module.params)
     if actions and not module.check_mode:
         reconciler.apply(actions, stale)
-    # With no action, or in check mode, the service is (or would be) as declared: no need to ask systemd.
-    installed = module.params["state"] != "absent"
-    result["service"] = dict(name=module.params["name"], user=module.params["user"], enabled=installed,
-                             active=module.params["state"] == "started")
-    module.exit_json(**result)
+    module.exit_json(**result(state, actions, stale, module.params, module._diff))
 
 
 if __name__ == "__main__":

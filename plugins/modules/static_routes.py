@@ -114,91 +114,13 @@ persisted:
 """
 
 import errno
-import ipaddress
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-CONFIG_PATH = "/etc/virtlab/static-routes"
-SCRIPT_PATH = "/usr/local/sbin/virtlab-static-routes"
-UNIT_PATH = "/etc/systemd/system/virtlab-static-routes.service"
-WANTS_LINK = "/etc/systemd/system/multi-user.target.wants/virtlab-static-routes.service"
-FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
-
-# Applied at boot by the unit: one "DEST via VIA" per line, and "forwarding 0|1".
-BOOT_SCRIPT = """#!/bin/sh
-# Written by virtlab.core.static_routes: re-applies the lab's static routes at boot.
-set -u
-status=0
-while read -r kind a b; do
-  case "$kind" in
-    ''|'#'*) ;;
-    forwarding)
-      if ! echo "$a" > /proc/sys/net/ipv4/ip_forward 2>/dev/null; then
-        # Unprivileged containers mount /proc/sys read-only.
-        mount -o remount,rw /proc/sys && echo "$a" > /proc/sys/net/ipv4/ip_forward; mount -o remount,ro /proc/sys
-      fi ;;
-    *) ip route replace "$kind" via "$b" || status=1 ;;
-  esac
-done < %s
-exit $status
-""" % CONFIG_PATH
-
-UNIT = """[Unit]
-Description=virtlab static routes and IP forwarding
-After=network.target
-Wants=network.target
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=%s
-
-[Install]
-WantedBy=multi-user.target
-""" % SCRIPT_PATH
-
-
-def route_text(route):
-    return "%s via %s" % (route["dest"], route["via"])
-
-
-def normalise_routes(module, routes):
-    result = {}
-    for route in routes:
-        try:
-            dest = str(ipaddress.ip_network(route["dest"], strict=False))
-            via = str(ipaddress.ip_address(route["via"]))
-        except ValueError as exc:
-            module.fail_json(msg="route %s via %s is not valid: %s" % (route["dest"], route["via"], exc))
-        if dest in result and result[dest] != via:
-            module.fail_json(msg="route to %s is declared twice, via %s and via %s" % (dest, result[dest], via))
-        result[dest] = via
-    return result
-
-
-def kernel_routes(module):
-    """Gateway routes of the main table, except the default route: {dest: via}."""
-    rc, out, err = module.run_command(["ip", "-j", "-4", "route", "show", "table", "main"])
-    if rc != 0:
-        module.fail_json(msg="cannot read the routing table: %s" % err.strip(), rc=rc)
-    routes = {}
-    for entry in json.loads(out or "[]"):
-        if entry.get("dst") == "default" or "gateway" not in entry:
-            continue
-        dest = entry["dst"] if "/" in entry["dst"] else entry["dst"] + "/32"
-        routes[str(ipaddress.ip_network(dest, strict=False))] = entry["gateway"]
-    return routes
-
-
-def plan_routes(current, desired, purge):
-    """The one decision: (added, replaced, removed) as route dicts."""
-    added = [{"dest": d, "via": v} for d, v in sorted(desired.items()) if d not in current]
-    replaced = [{"dest": d, "via": v, "old": current[d]} for d, v in sorted(desired.items())
-                if d in current and current[d] != v]
-    removed = [{"dest": d, "via": v} for d, v in sorted(current.items()) if purge and d not in desired]
-    return added, replaced, removed
+from ansible_collections.virtlab.core.plugins.module_utils.static_routes import (
+    ARGUMENT_SPEC, FORWARD_PATH, ROUTE_COMMAND, UNIT_PATH, WANTS_LINK, HostState, parse_kernel_routes,
+    persisted_files, plan, result)
 
 
 def read_file(path):
@@ -220,9 +142,15 @@ def write_file(path, content, mode):
     os.rename(tmp, path)
 
 
-def read_forwarding():
+def read_host(module):
+    """The HostState of this host, read with Python."""
+    rc, out, err = module.run_command(ROUTE_COMMAND)
+    if rc != 0:
+        module.fail_json(msg="cannot read the routing table: %s" % err.strip(), rc=rc)
     with open(FORWARD_PATH) as handle:
-        return handle.read().strip() == "1"
+        forwarding = handle.read().strip() == "1"
+    files = dict((path, read_file(path)) for path, unused_content, unused_mode in persisted_files({}, None))
+    return HostState(parse_kernel_routes(out), forwarding, files, os.path.islink(WANTS_LINK))
 
 
 def write_forwarding(module, enabled):
@@ -246,93 +174,38 @@ def write_forwarding(module, enabled):
         module.run_command(["mount", "-o", "remount,ro", "/proc/sys"])
 
 
-def persisted_config(desired, forwarding):
-    lines = ["# Written by virtlab.core.static_routes; applied at boot by virtlab-static-routes.service."]
-    if forwarding is not None:
-        lines.append("forwarding %d" % int(forwarding))
-    lines.extend(route_text({"dest": d, "via": v}) for d, v in sorted(desired.items()))
-    return "\n".join(lines) + "\n"
-
-
-def plan_persistence(desired, forwarding):
-    """Files whose content differs, and whether the unit must be enabled: [(path, content, mode)], bool."""
-    wanted = [(CONFIG_PATH, persisted_config(desired, forwarding), 0o644),
-              (SCRIPT_PATH, BOOT_SCRIPT, 0o755),
-              (UNIT_PATH, UNIT, 0o644)]
-    stale = [item for item in wanted if read_file(item[0]) != item[1]]
-    return stale, not os.path.islink(WANTS_LINK)
-
-
 def run_ip(module, args):
     rc, unused_part, err = module.run_command(["ip", "route"] + args)
     if rc != 0:
         module.fail_json(msg="ip route %s failed: %s" % (" ".join(args), err.strip()), rc=rc)
 
 
+def apply(module, decision):
+    for route in decision["removed"]:
+        run_ip(module, ["del", route["dest"], "via", route["via"]])
+    for route in decision["added"] + decision["replaced"]:
+        run_ip(module, ["replace", route["dest"], "via", route["via"]])
+    if decision["fix_forwarding"]:
+        write_forwarding(module, module.params["forwarding"])
+    for path, content, mode in decision["stale_files"]:
+        write_file(path, content, mode)
+    if decision["enable_unit"]:
+        # What `systemctl enable` does for this unit, without needing a running systemd.
+        if not os.path.isdir(os.path.dirname(WANTS_LINK)):
+            os.makedirs(os.path.dirname(WANTS_LINK), 0o755)
+        os.symlink(UNIT_PATH, WANTS_LINK)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            routes=dict(type="list", elements="dict", default=[], options=dict(
-                dest=dict(type="str", required=True),
-                via=dict(type="str", required=True),
-            )),
-            purge=dict(type="bool", default=True),
-            forwarding=dict(type="bool"),
-            persist=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    desired = normalise_routes(module, module.params["routes"])
-    current = kernel_routes(module)
-    added, replaced, removed = plan_routes(current, desired, module.params["purge"])
-    want_forwarding = module.params["forwarding"]
-    have_forwarding = read_forwarding()
-    fix_forwarding = want_forwarding is not None and want_forwarding != have_forwarding
-    stale_files, enable_unit = ([], False)
-    if module.params["persist"]:
-        stale_files, enable_unit = plan_persistence(desired, want_forwarding)
-    persisted = [path for path, unused_1, unused_2 in stale_files] + (["enabled virtlab-static-routes.service"] if enable_unit else [])
-
-    changed = bool(added or replaced or removed or fix_forwarding or persisted)
-    if changed and not module.check_mode:
-        for route in removed:
-            run_ip(module, ["del", route["dest"], "via", route["via"]])
-        for route in added + replaced:
-            run_ip(module, ["replace", route["dest"], "via", route["via"]])
-        if fix_forwarding:
-            write_forwarding(module, want_forwarding)
-        for path, content, mode in stale_files:
-            write_file(path, content, mode)
-        if enable_unit:
-            # What `systemctl enable` does for this unit, without needing a running systemd.
-            if not os.path.isdir(os.path.dirname(WANTS_LINK)):
-                os.makedirs(os.path.dirname(WANTS_LINK), 0o755)
-            os.symlink(UNIT_PATH, WANTS_LINK)
-
-    final = dict(current)
-    for route in removed:
-        final.pop(route["dest"], None)
-    final.update((r["dest"], r["via"]) for r in added + replaced)
-    final_forwarding = want_forwarding if want_forwarding is not None else have_forwarding
-    result = dict(
-        changed=changed,
-        routes=[route_text({"dest": d, "via": v}) for d, v in sorted(final.items())],
-        added=[route_text(r) for r in added],
-        replaced=["%s via %s -> %s" % (r["dest"], r["old"], r["via"]) for r in replaced],
-        removed=[route_text(r) for r in removed],
-        forwarding=final_forwarding,
-        persisted=persisted,
-    )
-    if module._diff:
-        before = "".join("%s\n" % route_text({"dest": d, "via": v}) for d, v in sorted(current.items()))
-        after = "".join("%s\n" % line for line in result["routes"])
-        result["diff"] = [{"before_header": "routes (kernel)", "after_header": "routes (declared)",
-                           "before": before + "forwarding %s\n" % int(have_forwarding),
-                           "after": after + "forwarding %s\n" % int(final_forwarding)}]
-        result["diff"].extend({"before_header": path, "after_header": path,
-                               "before": read_file(path) or "", "after": content}
-                              for path, content, unused_part in stale_files)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    state = read_host(module)
+    try:
+        decision = plan(state, module.params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if decision["changed"] and not module.check_mode:
+        apply(module, decision)
+    module.exit_json(**result(state, decision, module.params, module._diff))
 
 
 if __name__ == "__main__":

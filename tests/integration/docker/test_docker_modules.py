@@ -202,6 +202,25 @@ def test_commit_is_idempotent_and_sees_new_changes(run_module, clean):
             clean.images.remove(image.id, force=True)
 
 
+def test_commit_compared_on_source_ignores_later_changes_until_the_revision_changes(run_module, clean):
+    from ansible_collections.virtlab.core.plugins.modules import docker_commit
+    run_module(docker_network, net())
+    run_module(docker_node, node())
+    container = clean.containers.get(NODE)
+    args = dict(container=NODE, repository="virtlab-test/commit", tag="v1", compare="source", revision="one")
+    try:
+        first = run_module(docker_commit, args)
+        assert first["changed"] and first["image"]["fingerprint"], "the fingerprint is recorded all the same"
+        container.exec_run(["sh", "-c", "echo two > /etc/virtlab-test-2"])
+        assert run_module(docker_commit, args)["changed"] is False, "compared on source: same container, revision"
+        assert run_module(docker_commit, dict(args, compare="changes"))["actions"] == [
+            "committed (fingerprint differs)"], "the recorded fingerprint serves compare=changes"
+        assert run_module(docker_commit, dict(args, revision="two"))["actions"] == ["committed (revision differs)"]
+    finally:
+        for image in clean.images.list(name="virtlab-test/commit"):
+            clean.images.remove(image.id, force=True)
+
+
 def lab(**kwargs):
     """Two networks and two nodes, one of them on both networks."""
     args = dict(
@@ -230,7 +249,7 @@ def test_lab_plans_everything_in_check_mode_then_builds_it_in_one_run(run_module
 
     again = run_module(docker_lab, lab(), diff=True)
     assert again["changed"] is False and again["actions"] == {}
-    assert again["diff"]["before"] == {"networks": {}, "nodes": {}}, "an unchanged lab has an empty diff"
+    assert again["diff"]["before"] == {"networks": {}, "images": {}, "nodes": {}}, "an unchanged lab: empty diff"
     assert sorted(again["nodes"]) == sorted([NODE, PEER]) and again["networks"][NET_B]["containers"] == [PEER]
 
 
@@ -266,3 +285,33 @@ def test_lab_absent_removes_nodes_before_their_networks(run_module, clean):
     assert removed["actions"] == {NET_A: ["removed"], NET_B: ["removed"], NODE: ["removed"], PEER: ["removed"]}
     assert not clean.networks.list(names=[NET_A, NET_B])
     assert run_module(docker_lab, gone)["changed"] is False
+
+
+def test_lab_commits_then_runs_the_committed_image_in_one_call(run_module, clean):
+    run_module(docker_lab, lab())
+    clean.containers.get(NODE).exec_run(["sh", "-c", "echo one > /etc/virtlab-test"])
+    runner = node(name="virtlab-test-runner", hostname="runner", image="virtlab-test/commit:v1",
+                  networks=[{"name": NET_A, "ipv4_address": "10.78.1.20"}])
+    args = dict(commits=[dict(container=NODE, repository="virtlab-test/commit", tag="v1", compare="source",
+                              revision="one")], nodes=[runner])
+    try:
+        planned = run_module(docker_lab, args, check_mode=True)
+        assert planned["actions"] == {"virtlab-test/commit:v1": ["committed"],
+                                      "virtlab-test-runner": ["created", "started"]}
+        assert not clean.images.list(name="virtlab-test/commit"), "check mode commits nothing"
+        done = run_module(docker_lab, args)
+        image_id = done["images"]["virtlab-test/commit:v1"]["id"]
+        runner_container = clean.containers.get("virtlab-test-runner")
+        assert runner_container.image.id == image_id
+        assert runner_container.exec_run(["cat", "/etc/virtlab-test"]).output.decode().strip() == "one"
+        assert run_module(docker_lab, args)["changed"] is False
+        # A new revision: a new commit, and the runner is recreated from it in the same call.
+        again = run_module(docker_lab, dict(args, commits=[dict(args["commits"][0], revision="two")]))
+        assert again["actions"]["virtlab-test/commit:v1"] == ["committed (revision differs)"]
+        assert again["actions"]["virtlab-test-runner"][0].startswith("recreated (image_id")
+        assert clean.containers.get("virtlab-test-runner").image.id == again["images"]["virtlab-test/commit:v1"]["id"]
+    finally:
+        for container in clean.containers.list(all=True, filters={"name": "virtlab-test-runner"}):
+            container.remove(force=True)
+        for image in clean.images.list(name="virtlab-test/commit"):
+            clean.images.remove(image.id, force=True)
