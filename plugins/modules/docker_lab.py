@@ -17,6 +17,8 @@ description:
     M(virtlab.core.docker_commit) and M(virtlab.core.docker_node) do for one of each, with the same options and
     the same comparisons, in one module run. A re-run of a lab of eight nodes then costs one process and one connection to the engine
     instead of one per node and per network.
+  - Each element of O(networks), O(commits) and O(nodes) is checked against the options of the module named
+    there, with its defaults; an element with an unknown or missing option fails naming its list and index.
   - Everything is checked before anything changes - every declaration is normalised and every plan is made,
     so bad input (a subnet that is not one, an address outside its network, a missing image) fails before the
     first network is created.
@@ -121,36 +123,60 @@ actions:
   sample: {virtlab-pn3: [created, allowed routed traffic], virtlab-rt2: [created, started]}
 """
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.virtlab.core.plugins.module_utils import docker_commit, docker_network, docker_node
+from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_commit import COMMIT_OPTIONS, CommitReconciler
-from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (NETWORK_OPTIONS,
-                                                                                NETWORK_REQUIRED_IF,
-                                                                                NetworkReconciler)
-from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (NODE_OPTIONS, NODE_REQUIRED_IF,
-                                                                             NodeReconciler, public)
+
+# Each element is checked against the options of the module that handles one such resource (its documentation
+# is that module's): the spec is not repeated here.
+ELEMENT_SPECS = {
+    "networks": (docker_network.NETWORK_OPTIONS, docker_network.NETWORK_REQUIRED_IF),
+    "commits": (docker_commit.COMMIT_OPTIONS, []),
+    "nodes": (docker_node.NODE_OPTIONS, docker_node.NODE_REQUIRED_IF),
+}
+
+
+def validated(kind, items):
+    """The elements of ``kind`` with their options checked and defaulted; VirtlabError names the bad element."""
+    spec, required_if = ELEMENT_SPECS[kind]
+    validator = ArgumentSpecValidator(spec, required_if=required_if)
+    result = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise VirtlabError("%s[%d] is not a dictionary of options" % (kind, index))
+        checked = validator.validate(item)
+        if checked.error_messages:
+            label = item.get("name") or item.get("container") or "?"
+            raise VirtlabError("%s[%d] (%s): %s" % (kind, index, label, "; ".join(checked.error_messages)))
+        result.append(checked.validated_parameters)
+    return result
 
 
 class DockerLabModule(DockerModule):
     argument_spec = dict(
-        networks=dict(type="list", elements="dict", default=[], options=NETWORK_OPTIONS,
-                      required_if=NETWORK_REQUIRED_IF),
-        commits=dict(type="list", elements="dict", default=[], options=COMMIT_OPTIONS),
-        nodes=dict(type="list", elements="dict", default=[], options=NODE_OPTIONS, required_if=NODE_REQUIRED_IF),
+        networks=dict(type="list", elements="dict", default=[]),
+        commits=dict(type="list", elements="dict", default=[]),
+        nodes=dict(type="list", elements="dict", default=[]),
     )
 
     def run(self):
-        networks = [NetworkReconciler(self, params) for params in self.params["networks"]]
+        networks = [docker_network.NetworkReconciler(self, params) for params in validated(
+            "networks", self.params["networks"])]
         kept = [network for network in networks if network.params["state"] == "present"]
         dropped = [network for network in networks if network.params["state"] == "absent"]
-        commits = [CommitReconciler(self, params) for params in self.params["commits"]]
+        commits = [docker_commit.CommitReconciler(self, params) for params in validated(
+            "commits", self.params["commits"])]
+        node_params = validated("nodes", self.params["nodes"])
         for resource in kept + commits:
             resource.find_and_plan()
         planned_networks = dict((n.params["name"], n.desired) for n in kept
                                 if "created" in n.actions or "recreated" in n.actions)
         planned_images = dict((c.reference, "(committed from %s by this task)" % c.params["container"])
                               for c in commits if c.actions)
-        nodes = [NodeReconciler(self, params, planned_networks=planned_networks, planned_images=planned_images)
-                 for params in self.params["nodes"]]
+        nodes = [docker_node.NodeReconciler(self, params, planned_networks=planned_networks,
+                                            planned_images=planned_images) for params in node_params]
         for node in nodes:
             node.find_and_plan()
         # Networks to remove are planned against the engine as it is when the nodes are done with them.
@@ -163,7 +189,7 @@ class DockerLabModule(DockerModule):
         for commit in commits:
             after["images"][commit.reference] = commit.expected()
         for node in nodes:
-            after["nodes"][node.params["name"]] = public(node.expected())
+            after["nodes"][node.params["name"]] = docker_node.public(node.expected())
         if not self.check_mode:
             self.apply(kept, commits, nodes, planned_images, after)
             for network in dropped:
@@ -180,8 +206,8 @@ class DockerLabModule(DockerModule):
                 if resource.actions:
                     name = resource.reference if kind == "images" else resource.params["name"]
                     actions[name] = resource.actions
-                    before[kind][name] = public(resource.current)
-                    diff_after[kind][name] = public(after[kind][name])
+                    before[kind][name] = docker_node.public(resource.current)
+                    diff_after[kind][name] = docker_node.public(after[kind][name])
         self.exit(bool(actions), before=before, after=diff_after, networks=after["networks"],
                   images=after["images"], nodes=after["nodes"], actions=actions)
 
@@ -198,14 +224,14 @@ class DockerLabModule(DockerModule):
                 # Planned against an image that did not exist yet: plan again against the one just committed.
                 node.planned_images = {}
                 node.find_and_plan()
-                after["nodes"][node.params["name"]] = public(node.expected())
+                after["nodes"][node.params["name"]] = docker_node.public(node.expected())
         for node in nodes:
             if node.actions:
                 node.apply()
         for node in nodes:
             if node.actions:
                 node.wait_booted()
-                after["nodes"][node.params["name"]] = public(node.after())
+                after["nodes"][node.params["name"]] = docker_node.public(node.after())
 
 
 def main():

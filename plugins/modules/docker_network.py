@@ -132,9 +132,8 @@ actions:
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (NETWORK_OPTIONS,
-                                                                                NETWORK_REQUIRED_IF,
-                                                                                NetworkReconciler)
+from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (
+    NETWORK_OPTIONS, NETWORK_REQUIRED_IF, NetworkReconciler)
 
 
 class DockerNetworkModule(DockerModule):

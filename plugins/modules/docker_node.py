@@ -175,8 +175,8 @@ actions:
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (NODE_OPTIONS, NODE_REQUIRED_IF,
-                                                                             NodeReconciler)
+from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (
+    NODE_OPTIONS, NODE_REQUIRED_IF, NodeReconciler)
 
 
 class DockerNodeModule(DockerModule):

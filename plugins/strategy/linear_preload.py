@@ -27,7 +27,7 @@ description:
     as with C(ansible.builtin.linear).
   - virtlab's C(ansible.cfg) selects it with C(strategy = virtlab.core.linear_preload).
 author:
-  - virtlab contributors
+  - virtlab developers (@virtlab)
 """
 
 from ansible.plugins.loader import action_loader, connection_loader, shell_loader

@@ -225,8 +225,8 @@ def lab(**kwargs):
     """Two networks and two nodes, one of them on both networks."""
     args = dict(
         networks=[net(routed=True), net(name=NET_B, subnet="10.78.2.0/24", gateway="10.78.2.254", routed=True)],
-        nodes=[node(), node(name=PEER, hostname="peer", networks=[{"name": NET_A, "ipv4_address": "10.78.1.11"},
-                                                                    {"name": NET_B, "ipv4_address": "10.78.2.11"}])])
+        nodes=[node(), node(name=PEER, hostname="peer", networks=[
+            {"name": NET_A, "ipv4_address": "10.78.1.11"}, {"name": NET_B, "ipv4_address": "10.78.2.11"}])])
     args.update(kwargs)
     return args
 
@@ -268,6 +268,10 @@ def test_lab_bad_input_fails_before_anything_is_created(run_module, clean):
     bad_node = lab(nodes=[node(), node(name=PEER, networks=[{"name": NET_B, "ipv4_address": "10.78.9.9"}])])
     result = run_module(docker_lab, bad_node)
     assert result["failed"] and "ipv4_address 10.78.9.9 is not inside network %s" % NET_B in result["msg"]
+    result = run_module(docker_lab, lab(nodes=[node(), node(name=PEER, colour="blue")]))
+    assert result["failed"] and "nodes[1] (%s)" % PEER in result["msg"] and "colour" in result["msg"]
+    result = run_module(docker_lab, lab(commits=[dict(container=NODE)]))
+    assert result["failed"] and "commits[0] (%s)" % NODE in result["msg"] and "repository" in result["msg"]
     bad_net = lab(networks=[net(), net(name=NET_B, subnet="10.78.2.1/24")])
     result = run_module(docker_lab, bad_net)
     assert result["failed"] and "is not a valid subnet" in result["msg"]

@@ -8,6 +8,7 @@ The node is a container of the lab's base image on a test network (10.78.5.0/24)
 import json
 import os
 import subprocess
+import tempfile
 
 import docker
 import pytest
@@ -47,8 +48,9 @@ def node():
     network.remove()
 
 
-def run(module, args, check=False, diff=False):
-    """One module call through ansible; returns the module's result."""
+def run(module, args, check=False, diff=False, count_module_runs=False):
+    """One module call through ansible; returns the module's result. With ``count_module_runs``, the result also
+    says (under ``_module_runs``) how many times a Python module was started on the node."""
     command = ["ansible", "all", "-i", NODE + ",", "-c", "community.docker.docker_api",
                "-e", "ansible_python_interpreter=/usr/bin/python3", "-m", module, "-a", json.dumps(args)]
     if check:
@@ -57,9 +59,18 @@ def run(module, args, check=False, diff=False):
         command.append("--diff")
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
-    report = json.loads(proc.stdout)
-    return report["plays"][0]["tasks"][0]["hosts"][NODE]
+    with tempfile.NamedTemporaryFile("r", suffix=".log") as log:
+        if count_module_runs:
+            command.append("-vvv")
+            env["ANSIBLE_LOG_PATH"] = log.name
+        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+        trace = log.read()
+    report = json.loads(proc.stdout[proc.stdout.index("{"):])
+    result = report["plays"][0]["tasks"][0]["hosts"][NODE]
+    if count_module_runs:
+        result["_module_runs"] = len([line for line in trace.splitlines()
+                                      if "EXEC" in line and "/usr/bin/python3 && sleep 0" in line])
+    return result
 
 
 def sh(container, command):
@@ -84,15 +95,19 @@ def test_routes_are_added_persisted_and_reported_once(node):
     assert "10.78.6.0/24 via 10.78.5.1" in persisted and "10.78.7.0/24 via 10.78.5.2" in persisted
     assert sh(node, "systemctl is-enabled virtlab-static-routes").strip() == "enabled"
 
-    again = run("virtlab.core.static_routes", ROUTES)
+    again = run("virtlab.core.static_routes", ROUTES, count_module_runs=True)
     assert again["changed"] is False
+    assert again["_module_runs"] == 0, "routes in place: the action answers from one shell command"
+    assert again["routes"] == first["routes"] and again["forwarding"] == first["forwarding"]
+    assert again["added"] == again["replaced"] == again["removed"] == again["persisted"] == []
 
 
 def test_a_lost_route_comes_back_and_only_it_is_reported(node):
     run("virtlab.core.static_routes", ROUTES)
     sh(node, "ip route del 10.78.7.0/24")
-    repaired = run("virtlab.core.static_routes", ROUTES)
+    repaired = run("virtlab.core.static_routes", ROUTES, count_module_runs=True)
     assert repaired["changed"] and repaired["added"] == ["10.78.7.0/24 via 10.78.5.2"]
+    assert repaired["_module_runs"] == 1, "a route is missing: the module runs and repairs it"
     assert repaired["removed"] == [] and repaired["replaced"] == [] and repaired["persisted"] == []
 
 
@@ -144,7 +159,14 @@ def test_service_is_installed_running_as_its_user_and_idempotent(node):
     assert "hello from the test service" in sh(node, "curl -s http://127.0.0.1:8080/index.html")
     assert sh(node, "stat -c '%a %G' /etc/virtlab/virtlab-test-web.env").strip() == "640 virtlabtest"
 
-    assert run("virtlab.core.node_service", SERVICE)["changed"] is False
+    again = run("virtlab.core.node_service", SERVICE, count_module_runs=True)
+    assert again["changed"] is False and again["actions"] == []
+    assert again["_module_runs"] == 0, "service in place: the action answers from one shell command"
+    assert again["service"] == {"name": "virtlab-test-web", "user": "virtlabtest", "enabled": True, "active": True}
+    sh(node, "chmod 600 /opt/virtlab-test/index.html")
+    mode_fixed = run("virtlab.core.node_service", SERVICE, count_module_runs=True)
+    assert mode_fixed["actions"] == ["wrote /opt/virtlab-test/index.html", "restarted"]
+    assert mode_fixed["_module_runs"] == 1
 
 
 def test_changed_file_restarts_the_service_and_shows_in_the_diff(node):
