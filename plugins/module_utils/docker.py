@@ -80,3 +80,34 @@ class DockerModule(VirtlabModule):
         explanation = getattr(exc, "explanation", None) or str(exc)
         return VirtlabError("%s failed: %s" % (action, explanation),
                             status_code=getattr(exc, "status_code", None))
+
+
+class Reconciler:
+    """One Docker resource of a module's options: ``find_and_plan()`` finds it and decides the actions (the one
+    decision, for check mode and the real run), ``expected()`` is the resource as the actions would leave it,
+    ``apply()`` carries them out and returns the resource as it is then."""
+
+    def __init__(self, module, params):
+        self.module = module
+        self.client = module.client
+        self.params = params
+        self.current = {}
+        self.desired = {}
+        self.actions = []
+
+    def find_and_plan(self):
+        raise NotImplementedError
+
+    def expected(self):
+        raise NotImplementedError
+
+    def apply(self):
+        raise NotImplementedError
+
+    def reconcile(self):
+        """The whole cycle: (before, after); the actions are in ``self.actions``."""
+        self.find_and_plan()
+        after = self.expected()
+        if self.actions and not self.module.check_mode:
+            after = self.apply()
+        return self.current, after

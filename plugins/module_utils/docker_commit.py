@@ -12,7 +12,7 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError
+from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
 
 SOURCE_LABEL = "virtlab.commit.source"
 FINGERPRINT_LABEL = "virtlab.commit.fingerprint"
@@ -47,18 +47,14 @@ def image_view(image):
             "fingerprint": labels.get(FINGERPRINT_LABEL), "revision": labels.get(REVISION_LABEL)}
 
 
-class CommitReconciler:
+class CommitReconciler(Reconciler):
     """One commit: ``module`` gives the Docker client, lookups and check mode; ``params`` is one commit's options
     (COMMIT_OPTIONS)."""
 
     def __init__(self, module, params):
-        self.module = module
-        self.params = params
+        super(CommitReconciler, self).__init__(module, params)
         self.reference = "%s:%s" % (params["repository"], params["tag"])
         self.container = None
-        self.current = {}
-        self.desired = {}
-        self.actions = []
 
     def fingerprint(self):
         return changes_fingerprint(self.container.diff(), self.params["ignore_paths"])
@@ -98,12 +94,4 @@ class CommitReconciler:
                                           message=params["commit_message"], conf={"Labels": labels})
         except APIError as exc:
             raise self.module.api_error("commit of %s to %s" % (params["container"], self.reference), exc)
-        return image_view(self.module.client.images.get(image.id))
-
-    def reconcile(self):
-        """The whole cycle for one commit: (before, after); the actions are in ``self.actions``."""
-        self.find_and_plan()
-        after = self.expected()
-        if self.actions and not self.module.check_mode:
-            after = self.apply()
-        return self.current, after
+        return image_view(self.client.images.get(image.id))

@@ -12,7 +12,7 @@ import ipaddress
 
 from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError
+from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
 
 NETWORK_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -75,19 +75,14 @@ class BridgeFirewall:
             self.iptables("-D", *self.rule(bridge))
 
 
-class NetworkReconciler:
+class NetworkReconciler(Reconciler):
     """One network: ``module`` gives the Docker client, lookups, host commands and check mode; ``params`` is one
     network's options (NETWORK_OPTIONS)."""
 
     def __init__(self, module, params):
-        self.module = module
-        self.client = module.client
-        self.params = params
+        super(NetworkReconciler, self).__init__(module, params)
         self.firewall = BridgeFirewall(module)
         self.network = None
-        self.current = {}
-        self.desired = {}
-        self.actions = []
 
     def desired_view(self):
         """The declared network, normalised (e.g. 10.77.1.5/24 is not a subnet: say so now)."""
@@ -188,11 +183,3 @@ class NetworkReconciler:
         except APIError as exc:
             raise self.module.api_error("%s network %s" % (actions[0].rstrip("d"), self.params["name"]), exc)
         return after
-
-    def reconcile(self):
-        """The whole cycle for one network: (before, after); the actions are in ``self.actions``."""
-        self.find_and_plan()
-        after = self.expected()
-        if self.actions and not self.module.check_mode:
-            after = self.apply()
-        return self.current, after

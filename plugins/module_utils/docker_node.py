@@ -13,7 +13,7 @@ import re
 
 from ansible_collections.virtlab.core.plugins.module_utils.base import OperationFailed, VirtlabError, wait_until
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError
+from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
 
 NODE_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -117,22 +117,17 @@ def _short(value):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-class NodeReconciler:
+class NodeReconciler(Reconciler):
     """One node: ``module`` gives the Docker client, lookups and check mode; ``params`` is one node's options
     (NODE_OPTIONS). ``planned_networks`` (name -> {internal, subnet}) are networks the same call creates or
     recreates before the node: the node is planned against them as they will be, even in check mode.
     ``planned_images`` (name:tag -> what stands for its id) are images the same call commits before the node."""
 
     def __init__(self, module, params, planned_networks=None, planned_images=None):
-        self.module = module
-        self.client = module.client
-        self.params = params
+        super(NodeReconciler, self).__init__(module, params)
         self.planned_networks = planned_networks or {}
         self.planned_images = planned_images or {}
         self.container = None
-        self.current = {}
-        self.desired = {}
-        self.actions = []
 
     # Desired state -------------------------------------------------------------
     def desired_view(self):
@@ -297,7 +292,7 @@ class NodeReconciler:
     def needs_boot_wait(self):
         return "started" in self.actions and self.desired.get("systemd")
 
-    def apply(self):
+    def start_actions(self):
         """Carry out the planned actions, without waiting for systemd (see wait_booted)."""
         container, desired, actions = self.container, self.desired, self.actions
         try:
@@ -328,12 +323,7 @@ class NodeReconciler:
         self.container.reload()
         return container_view(self.container)
 
-    def reconcile(self):
-        """The whole cycle for one node: (changed, before, after) as public views, and the actions."""
-        self.find_and_plan()
-        after = self.expected()
-        if self.actions and not self.module.check_mode:
-            self.apply()
-            self.wait_booted()
-            after = self.after()
-        return public(self.current), public(after)
+    def apply(self):
+        self.start_actions()
+        self.wait_booted()
+        return self.after()

@@ -30,14 +30,8 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.docker
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   networks:
     description:
@@ -227,7 +221,8 @@ class DockerLabModule(DockerModule):
                 after["nodes"][node.params["name"]] = docker_node.public(node.expected())
         for node in nodes:
             if node.actions:
-                node.apply()
+                node.start_actions()
+        # Started together, they boot together: wait for them only now.
         for node in nodes:
             if node.actions:
                 node.wait_booted()

@@ -23,14 +23,8 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.docker
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   name:
     description: Container name.
@@ -176,7 +170,7 @@ actions:
 
 from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
 from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (
-    NODE_OPTIONS, NODE_REQUIRED_IF, NodeReconciler)
+    NODE_OPTIONS, NODE_REQUIRED_IF, NodeReconciler, public)
 
 
 class DockerNodeModule(DockerModule):
@@ -185,7 +179,7 @@ class DockerNodeModule(DockerModule):
 
     def run(self):
         node = NodeReconciler(self, self.params)
-        before, after = node.reconcile()
+        before, after = (public(view) for view in node.reconcile())
         self.exit(bool(node.actions), before=before, after=after, node=after, actions=node.actions)
 
 

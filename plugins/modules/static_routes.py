@@ -25,13 +25,7 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - virtlab.core.attributes
 options:
   routes:
     description: Every static route the host needs.

@@ -23,14 +23,8 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.vbox
-attributes:
-  platform:
-    platforms: posix
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   name:
     description: Name of the clone.
