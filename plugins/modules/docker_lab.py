@@ -173,9 +173,11 @@ class DockerLabModule(DockerModule):
                                             planned_images=planned_images) for params in node_params]
         for node in nodes:
             node.find_and_plan()
-        # Networks to remove are planned against the engine as it is when the nodes are done with them.
-        for network in dropped:
-            network.find_and_plan()
+        # Networks to remove are planned against the engine as it is when the nodes are done with them: in a real
+        # run, only once the nodes have been reconciled (below).
+        if self.check_mode:
+            for network in dropped:
+                network.find_and_plan()
 
         after = {"networks": {}, "images": {}, "nodes": {}}
         for network in kept:
