@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make lab    build the calculator lab on the embedded default (Docker on this machine)
-#   make test   run every test and gate
+#   make test   run every test and gate (make test STAGES="unit e2e": only those stages)
 # Both install what they need first (virtualenv, Docker engine, base image) and skip what is already there.
 
 PYTHON   ?= python3
@@ -16,7 +16,7 @@ lab: setup
 	ansible-playbook site.yml
 
 test: setup
-	bash scripts/test.sh
+	bash scripts/test.sh $(STAGES)
 
 setup: venv image
 

@@ -1,32 +1,54 @@
 #!/usr/bin/env bash
 # Every test and gate of the project, stage by stage. Runs all stages, prints each one's duration and
 # result at the end, and exits non-zero when any stage failed. Called by `make test` (after setup).
+#
+#   scripts/test.sh                  every stage
+#   scripts/test.sh openstack e2e    only the stages named (see `scripts/test.sh --list`)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+
+# name | what it checks | command
+STAGES=(
+  "unit|unit tests (modules and helpers)|python -m pytest -q tests/unit"
+  "integration|integration: Docker modules on the engine, Proxmox and VBoxManage doubles|python -m pytest -q tests/integration"
+  "calculator|calculator services (node --test)|node --test tests/calculator/"
+  "e2e|end to end: lab, idempotence, route repair|python -m pytest -q -s tests/e2e"
+  "molecule|Molecule: every role's scenario and the full lab with its breaks|bash scripts/molecule.sh"
+  "openstack|OpenStack: modules and playbooks on a real control plane|python -m pytest -q tests/openstack"
+  "sanity|ansible-test sanity|bash scripts/sanity.sh"
+  "lint|ansible-lint (production profile)|ansible-lint"
+  "gates|ansible-doc, collection build and install|bash scripts/collection-gates.sh"
+)
+
+if [ "${1:-}" = "--list" ]; then
+  for entry in "${STAGES[@]}"; do IFS='|' read -r name what unused_cmd <<<"$entry"; printf '%-12s %s\n' "$name" "$what"; done
+  exit 0
+fi
+
+wanted=("$@")
+known=" $(for entry in "${STAGES[@]}"; do printf '%s ' "${entry%%|*}"; done)"
+for name in "${wanted[@]}"; do
+  case "$known" in
+    *" $name "*) ;;
+    *) echo "unknown stage '$name'; the stages are:$known" >&2; exit 2 ;;
+  esac
+done
 
 declare -a NAMES RESULTS TIMES
 failed=0
 
-stage() {
-  local name=$1; shift
-  printf '\n=== stage: %s\n' "$name"
-  local start=$SECONDS
-  if "$@"; then RESULTS+=("passed"); else RESULTS+=("FAILED"); failed=1; fi
-  NAMES+=("$name"); TIMES+=($((SECONDS - start)))
-}
-
-stage "unit tests (modules and helpers)" python -m pytest -q tests/unit
-stage "integration: Docker modules on the engine, Proxmox and VBoxManage doubles" python -m pytest -q tests/integration
-stage "calculator services (node --test)" node --test tests/calculator/
-stage "end to end: lab, idempotence, route repair" python -m pytest -q -s tests/e2e
-stage "Molecule: every role's scenario and the full lab with its breaks" bash scripts/molecule.sh
-stage "OpenStack: modules and playbooks on a real control plane" python -m pytest -q tests/openstack
-stage "ansible-test sanity" bash scripts/sanity.sh
-stage "ansible-lint (production profile)" ansible-lint
-stage "ansible-doc, collection build and install" bash scripts/collection-gates.sh
+for entry in "${STAGES[@]}"; do
+  IFS='|' read -r name what cmd <<<"$entry"
+  if [ ${#wanted[@]} -gt 0 ] && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
+  printf '\n=== stage: %s (%s)\n' "$name" "$what"
+  start=$SECONDS
+  # shellcheck disable=SC2086  # the command is a word list by design
+  if $cmd; then RESULTS+=("passed"); else RESULTS+=("FAILED"); failed=1; fi
+  NAMES+=("$name: $what"); TIMES+=($((SECONDS - start)))
+done
 
 printf '\n=== summary\n'
 for i in "${!NAMES[@]}"; do
-  printf '%-50s %-7s %5ss\n' "${NAMES[$i]}" "${RESULTS[$i]}" "${TIMES[$i]}"
+  printf '%-70s %-7s %5ss\n' "${NAMES[$i]}" "${RESULTS[$i]}" "${TIMES[$i]}"
 done
 exit $failed
