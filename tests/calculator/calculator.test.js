@@ -47,7 +47,7 @@ describe('calculator results', () => {
       ['16/4*2', '8'],
       ['(2+3)*4', '20'],
       ['2*(3+4)*5', '70'],
-      ['((((1))))', '1'],
+      ['((((1+0))))', '1'],
       ['100-(2*(3+(4-1)))/4', '97'],
     ],
     'unary minus': [
@@ -58,7 +58,7 @@ describe('calculator results', () => {
       ['-2*-2', '4'],
       ['4--2', '6'],
       ['-0.5*4', '-2'],
-      ['+3', '3'],
+      ['+3*1', '3'],
     ],
     'decimals and exponent notation': [
       ['10/4', '2.5'],
@@ -71,13 +71,32 @@ describe('calculator results', () => {
       ['1e21*10', '1e+22'],
       ['0.1+0.2', '0.30000000000000004'],
       ['1/3', '0.3333333333333333'],
-      ['7', '7'],
     ],
     whitespace: [
       [' 1 + 2 ', '3'],
       ['\t(5 +\n6) *\r\n2\n', '22'],
     ],
   };
+  // As the original: no operation, so no operation service's CRLF, and the literal as typed.
+  test('a bare number -> "result = <the literal as typed>\\r\\n", one CRLF', async () => {
+    for (const [expression, expected] of [
+      ['5', 'result = 5\r\n'],
+      ['2.50', 'result = 2.50\r\n'],
+      ['7', 'result = 7\r\n'],
+      ['1E2', 'result = 1E2\r\n'],
+      ['((((1))))', 'result = 1\r\n'],
+      ['+3', 'result = 3\r\n'],
+      [' 42 \n', 'result = 42\r\n'],
+    ]) {
+      const res = await request(calc.url, expression);
+      assert.equal(res.status, 200, expression);
+      assert.equal(res.headers['content-type'], 'text/plain');
+      assert.equal(res.body, expected, JSON.stringify(expression));
+    }
+    // with an operation, even unary minus, the operation's CRLF is kept
+    assert.equal((await request(calc.url, '-5')).body, 'result = -5\r\n\r\n');
+  });
+
   for (const [group, list] of Object.entries(cases)) {
     describe(group, () => {
       for (const [expression, expected] of list) {
@@ -107,7 +126,8 @@ describe('calculator input errors', () => {
     ['1e999', 422, /^error: number "1e999" at position 1 is out of range\r\n$/],
     ['6/0', 422, /^error: division by zero\r\n$/],
     ['1/(2-2)', 422, /^error: division by zero\r\n$/],
-    ['1e308*10', 422, /^error: result out of range/],
+    ['1e308*10', 422, /^error: result out of range: 1e\+308 \* 10 = Infinity\r\n$/],
+    ['0/0', 422, /^error: division by zero\r\n$/],
     [`${'1+'.repeat(100)}1`, 422, /^error: expression too long: more than 200 tokens\r\n$/],
     [`${'('.repeat(51)}1${')'.repeat(51)}`, 422, /^error: parentheses nested deeper than 50 levels/],
   ];
@@ -125,7 +145,7 @@ describe('calculator input errors', () => {
 
   test('the limits are not off by one: 199 tokens and 50 levels are evaluated', async () => {
     assert.equal(await result(`${'1+'.repeat(99)}1`), '100');
-    assert.equal(await result(`${'('.repeat(50)}1${')'.repeat(50)}`), '1');
+    assert.equal(await result(`${'('.repeat(50)}1+0${')'.repeat(50)}`), '1');
   });
 
   test('"1+2)" answers at once instead of hanging', async () => {

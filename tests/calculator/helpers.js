@@ -222,6 +222,48 @@ function startFakeOperation(apply, { delayMs = 0 } = {}) {
   });
 }
 
+// The lab's original operation services, as the protocol reference describes their
+// code: the body split at single spaces, parseFloat of the first two parts, and the
+// reply 200 with String(result) + "\r\n" (NaN, Infinity and -Infinity included).
+// Used as the model our operation services are compared with, and by the test double
+// of an original service below.
+function originalAnswer(operation, body) {
+  const parts = body.split(' ');
+  return `${String(APPLY[operation](parseFloat(parts[0]), parseFloat(parts[1])))}\r\n`;
+}
+
+// A test double of one original operation service (see originalAnswer), replying as
+// the original did, with Transfer-Encoding: chunked. answer(body) may replace the
+// reply body. It records the bodies it receives.
+function startOriginalOperation(operation, { answer } = {}) {
+  const fake = { bodies: [] };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      fake.bodies.push(body);
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write(answer ? answer(body) : originalAnswer(operation, body)); // no Content-Length: chunked
+      res.end();
+    });
+  });
+  fake.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      fake.url = `http://${HOST}:${server.address().port}`;
+      resolve(fake);
+    });
+  });
+}
+
 const APPLY = {
   sum: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -236,11 +278,13 @@ module.exports = {
   OPERATION_JS,
   SERVICE_COMMON_JS,
   closedPort,
+  originalAnswer,
   request,
   runToExit,
   startCalculator,
   startFakeOperation,
   startOperation,
+  startOriginalOperation,
   startOperations,
   stop,
   stopAll,

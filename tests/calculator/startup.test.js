@@ -73,8 +73,10 @@ describe('running services', () => {
   test('one log line per request with method, path, status and duration', async () => {
     const div = await startOperation('div');
     await request(div.url, '6 0', { path: '/a/b?secret=1' });
+    await request(div.url, '6 '.repeat(3000), { method: 'PUT', path: '/c' });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.match(div.stdout, /div POST \/a\/b 422 \d+(\.\d+)?ms\n/);
+    assert.match(div.stdout, /div POST \/a\/b 200 \d+(\.\d+)?ms\n/);
+    assert.match(div.stdout, /div PUT \/c 413 \d+(\.\d+)?ms\n/);
     assert.doesNotMatch(div.stdout, /secret/);
   });
 

@@ -5,7 +5,10 @@
  * Protocol (any method, any path): the request body is an arithmetic expression,
  * e.g. "(5+6)*2"; the reply is 200, Content-Type text/plain, body
  * "result = <value>\r\n\r\n" (the value line keeps the operation service's CRLF,
- * as the original did: "result = 22\r\n\r\n").
+ * as the original did: "result = 22\r\n\r\n"). An expression that needs no
+ * operation (a bare number, also in parentheses) answers the number as it was typed,
+ * with one CRLF, as the original did: "5" -> "result = 5\r\n", "2.50" ->
+ * "result = 2.50\r\n".
  *
  * Expressions: numbers (decimals and exponent notation: 2.5, .5, 1e3, 2E-3),
  * + - * / with the usual precedence, left associative, parentheses, unary minus
@@ -13,7 +16,9 @@
  * of parentheses.
  *
  * Every binary operator is evaluated by one HTTP call to the matching operation
- * service (sum, sub, mul, div; body "a b", reply "<number>\r\n"). Unary minus is
+ * service (sum, sub, mul, div; body "a b", reply "<number>\r\n"; the original
+ * operation services and ours answer NaN and Infinity as numbers, with status 200,
+ * and this calculator turns such an answer into a 422 for its client). Unary minus is
  * evaluated through the sub service as "0 x" too, so that every arithmetic operation
  * is a service call (unary plus is no operation and costs no call). Independent
  * operands are evaluated concurrently; each service has its own keep-alive agent.
@@ -21,7 +26,10 @@
  * Errors, Content-Type text/plain, body "error: <message>\r\n":
  *   400  empty or malformed expression, e.g. "error: unbalanced parenthesis at position 4: ')' has no matching '('"
  *   413  body larger than VIRTLAB_MAX_BODY_BYTES (the rest is not read)
- *   422  "error: division by zero", a result out of range, an expression over the limits
+ *   422  "error: division by zero" (the div service answered Infinity or NaN to "a 0"),
+ *        "error: result out of range: 1e+308 * 10 = Infinity" (any other Infinity answer),
+ *        "error: result is not a number: <a> <op> <b> = NaN (<service> at <url>)",
+ *        a number out of range in the expression, an expression over the limits
  *   502  "error: sum service at <url> unreachable: <reason>" (refused, reset, no route...),
  *        or that service gave an answer that is not the protocol's
  *   504  "error: sum service at <url> unreachable: no answer within <n> ms", or the whole
@@ -159,7 +167,7 @@ function describeToken(token) {
 //   term       := unary (('*' | '/') unary)*       left associative
 //   unary      := ('-' | '+') unary | primary
 //   primary    := number | '(' expression ')'
-// The tree's nodes: {kind: 'number', value}, {kind: 'negate', operand},
+// The tree's nodes: {kind: 'number', value, literal}, {kind: 'negate', operand},
 // {kind: 'binary', service, left, right}.
 function parse(tokens) {
   if (tokens.length === 0) throw new HttpError(400, 'empty expression');
@@ -205,7 +213,7 @@ function parse(tokens) {
     if (!token) throw new HttpError(400, "unexpected end of expression, expected a number or '('");
     if (token.type === 'number') {
       i += 1;
-      return { kind: 'number', value: token.value };
+      return { kind: 'number', value: token.value, literal: token.literal };
     }
     if (token.type === '(') {
       if (depth >= MAX_DEPTH) {
@@ -297,12 +305,16 @@ function callService(ctx, name, a, b) {
           return;
         }
         const value = Number(text);
+        // Our operands are always finite, so NaN or Infinity comes from the operation
+        // itself: a zero divisor, an overflow, or a service that computes nonsense.
+        const shown = `${payload.replace(' ', ` ${service.symbol} `)} = ${text}`;
         if (Number.isFinite(value)) settle(null, value);
         else if (name === 'div' && b === 0) settle(new HttpError(422, 'division by zero'));
-        else if (Number.isNaN(value)) settle(new HttpError(502, `${service.label} answered NaN to ${quote(payload)}`));
-        else settle(new HttpError(422, `result out of range: ${a} ${service.symbol} ${b} = ${text}`));
+        else if (Number.isNaN(value)) settle(new HttpError(422, `result is not a number: ${shown} (${service.label})`));
+        else settle(new HttpError(422, `result out of range: ${shown}`));
       } else if (status === 422) {
-        // The operation refused its operands, e.g. "error: division by zero": the user's problem.
+        // The operation refused its operands (older operation services answered
+        // "error: division by zero" so): the user's problem.
         settle(new HttpError(422, messageOf(body)));
       } else {
         settle(new HttpError(502, `${service.label} answered HTTP ${status}: ${messageOf(body)}`));
@@ -379,6 +391,11 @@ async function handle(req, res) {
   try {
     const body = await readBody(req);
     const tree = parse(tokenize(body.toString('utf8')));
+    if (tree.kind === 'number') {
+      // No operation: the original echoed the literal, with no operation service's CRLF.
+      send(res, 200, `result = ${tree.literal}\r\n`);
+      return;
+    }
     deadline = setTimeout(
       () => ctx.fail(new HttpError(504, `evaluation took longer than ${config.requestTimeoutMs} ms`)),
       config.requestTimeoutMs,

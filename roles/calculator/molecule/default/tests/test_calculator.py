@@ -45,6 +45,21 @@ def test_calculator_evaluates_through_the_operation_services(host, expression, a
     assert post(host, ADDRESS, 50000, expression) == (200, answer)
 
 
+@pytest.mark.parametrize("port, body, status, answer", [
+    # The operation services answer what the original ones did, with 200: the original calculator
+    # exits on any status >= 300 from them.
+    (50004, "1 0", 200, "Infinity\r\n"),
+    (50004, "0 0", 200, "NaN\r\n"),
+    (50001, "NaN 2", 200, "NaN\r\n"),
+    (50003, "1e+308 10", 200, "Infinity\r\n"),
+    # Our calculator stays strict to its clients; a bare number is echoed as typed with one CRLF.
+    (50000, "1/0", 422, "error: division by zero\r\n"),
+    (50000, "2.50", 200, "result = 2.50\r\n"),
+])
+def test_compatible_with_the_original_calculator(host, port, body, status, answer):
+    assert post(host, ADDRESS, port, body) == (status, answer)
+
+
 def test_junk_is_a_client_error(host):
     status, body = post(host, ADDRESS, 50000, "2+banana")
     assert 400 <= status < 500 and body.startswith("error: "), (status, body)
