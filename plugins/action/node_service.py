@@ -8,9 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtlab.core.plugins.module_utils.node_service import (ARGUMENT_SPEC, invalid,
-                                                                                observe_command, parse_observation,
-                                                                                plan, result)
+from ansible_collections.virtlab.core.plugins.module_utils.node.node_service import (
+    ARGUMENT_SPEC,
+    invalid,
+    observe_command,
+    parse_observation,
+    plan,
+    result,
+)
 from ansible_collections.virtlab.core.plugins.plugin_utils.in_sync_action import InSyncShortcutAction
 
 

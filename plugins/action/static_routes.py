@@ -8,8 +8,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtlab.core.plugins.module_utils.static_routes import (ARGUMENT_SPEC, observe_command,
-                                                                                 parse_observation, plan, result)
+from ansible_collections.virtlab.core.plugins.module_utils.node.static_routes import (
+    ARGUMENT_SPEC,
+    observe_command,
+    parse_observation,
+    plan,
+    result,
+)
 from ansible_collections.virtlab.core.plugins.plugin_utils.in_sync_action import InSyncShortcutAction
 
 

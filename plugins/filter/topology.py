@@ -51,7 +51,11 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtlab.core.plugins.module_utils import topology
+from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter as docker_adapter
+from ansible_collections.virtlab.core.plugins.module_utils.topology import model
+from ansible_collections.virtlab.core.plugins.module_utils.topology import probes
+from ansible_collections.virtlab.core.plugins.module_utils.topology import report
+from ansible_collections.virtlab.core.plugins.module_utils.topology import routing
 
 
 def _host(topo, host):
@@ -61,49 +65,49 @@ def _host(topo, host):
 
 
 def topology_errors(topo, inventory_hosts=None, reserved=None):
-    return topology.validate(topo, inventory_hosts=inventory_hosts, reserved=reserved)
+    return model.validate(topo, inventory_hosts=inventory_hosts, reserved=reserved)
 
 
 def topology_routes(topo, host):
-    return topology.routes(topo, _host(topo, host))
+    return routing.routes(topo, _host(topo, host))
 
 
 def topology_interfaces(topo, host):
-    return topology.interfaces(topo, _host(topo, host))
+    return model.interfaces(topo, _host(topo, host))
 
 
 def topology_attachments(topo, host, prefix=""):
-    return topology.attachments(topo, _host(topo, host), prefix)
+    return model.attachments(topo, _host(topo, host), prefix)
 
 
 def topology_service_urls(topo, from_host, kind="operation"):
-    return topology.service_urls(topo, _host(topo, from_host), kind)
+    return routing.service_urls(topo, _host(topo, from_host), kind)
 
 
 def topology_networks(topo, prefix=""):
-    return topology.network_list(topo, prefix)
+    return model.network_list(topo, prefix)
 
 
 def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
     for host in hosts:
         _host(topo, host)
-    return topology.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
+    return docker_adapter.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
 
 
 def topology_service_address(topo, service, from_host):
-    return topology.service_address(topo, service, _host(topo, from_host))
+    return routing.service_address(topo, service, _host(topo, from_host))
 
 
 def topology_probes(topo, outside_host=None, requests=None):
-    return topology.reachability_matrix(topo, outside_host=outside_host, requests=requests)
+    return probes.reachability_matrix(topo, outside_host=outside_host, requests=requests)
 
 
 def reachability_table(results):
-    return topology.reachability_table(results)[0]
+    return report.reachability_table(results)[0]
 
 
 def reachability_broken(results):
-    return topology.reachability_table(results)[1]
+    return report.reachability_table(results)[1]
 
 
 class FilterModule(object):
@@ -117,9 +121,9 @@ class FilterModule(object):
             "topology_networks": topology_networks,
             "topology_docker_lab": topology_docker_lab,
             "topology_service_urls": topology_service_urls,
-            "topology_service_nodes": topology.service_nodes,
+            "topology_service_nodes": model.service_nodes,
             "topology_probes": topology_probes,
-            "last_host_address": topology.last_host_address,
+            "last_host_address": docker_adapter.last_host_address,
             "reachability_table": reachability_table,
             "reachability_broken": reachability_broken,
         }

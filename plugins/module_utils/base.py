@@ -1,75 +1,44 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one module skeleton every virtlab module follows.
+"""The one module skeleton every virtlab module follows, on every backend.
 
-A backend (docker, openstack, proxmox, vbox) subclasses VirtlabModule once, adding its
-connection options and its client; each module subclasses the backend base and writes
-``run()`` as: find -> compare -> exit early in check mode -> act -> return the resource.
+A backend (docker, openstack, proxmox, vbox, node) subclasses VirtlabModule once, adding its connection
+options and its client; each module subclasses the backend base and fills in the steps of one flow::
 
-Also here, with no Ansible import so they can be unit-tested directly: the error types
-that carry details into ``fail_json``, and ``wait_until`` that polls against a deadline
-and tells a failed operation from a timeout.
+    read -> plan -> (check mode or nothing to do: expected) | (apply -> read back) -> exit
+
+``read()`` returns the resource as it is (a normalised dict, {} when absent); ``plan(current)`` returns a
+``Plan`` of ``Action`` records - the one decision, for check mode and the real run alike; ``expected(current,
+plan)`` is the resource as the plan would leave it (check mode's answer); ``apply(current, plan)`` carries the
+plan out, dispatching each action to ``apply_<verb>`` unless the module overrides it; ``read_back(current,
+plan)`` is the resource as it now is. ``exit`` renders the plan to the ``actions`` lines.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-class VirtlabError(Exception):
-    """A failure to report to the user: ``msg`` plus structured details for fail_json."""
-
-    def __init__(self, msg, **details):
-        super(VirtlabError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
-
-
-class OperationFailed(VirtlabError):
-    """A long operation ended, and ended badly (e.g. a task with a non-OK exit status)."""
-
-
-class OperationTimeout(VirtlabError):
-    """A long operation was still running when its deadline passed."""
-
-
-def wait_until(probe, timeout, what, interval=0.5, clock=time.monotonic, sleep=time.sleep):
-    """Call ``probe()`` until it returns something other than None, or the deadline passes.
-
-    ``probe`` raises OperationFailed itself when the operation has ended badly; that
-    propagates at once, so a failed operation is never reported as a timeout.
-    Returns the probe's result; raises OperationTimeout naming ``what`` after ``timeout`` s.
-    """
-    deadline = clock() + timeout
-    while True:
-        result = probe()
-        if result is not None:
-            return result
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise OperationTimeout(
-                "Timed out after %ss waiting for %s" % (timeout, what), timeout=timeout
-            )
-        sleep(min(interval, remaining))
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 
 class VirtlabModule:
     """Base of every virtlab module.
 
-    Subclasses set ``argument_spec`` (their own options) and optionally ``module_kwargs``
-    (mutually_exclusive, required_if, ...). Backend bases override ``backend_argument_spec``
-    (connection and auth options), ``check_requirements`` (missing_required_lib) and
-    ``connect`` (build the client, fail early on bad credentials).
+    Subclasses set ``argument_spec`` (their own options), optionally ``module_kwargs`` (mutually_exclusive,
+    required_if, ...) and ``resource_key`` (the name under which the resource is returned). Backend bases
+    override ``backend_argument_spec`` (connection and auth options), ``check_requirements``
+    (missing_required_lib) and ``connect`` (build the client, fail early on bad credentials).
     """
 
     argument_spec = {}
     module_kwargs = {}
+    resource_key = "resource"
 
     def __init__(self):
         spec = dict(self.backend_argument_spec())
@@ -97,9 +66,54 @@ class VirtlabModule:
         backend does not know the exception (it is then reported with its type and traceback)."""
         return None
 
-    # What each module writes ----------------------------------------------------
-    def run(self):
+    # The steps each module writes -------------------------------------------------
+    def read(self):
+        """The resource as it is now: a normalised dict, {} when it does not exist."""
         raise NotImplementedError
+
+    def plan(self, current):
+        """The one decision: a Plan (empty when the resource is as declared). Bad input fails here, before
+        anything changes."""
+        raise NotImplementedError
+
+    def expected(self, current, plan):
+        """The resource as ``plan`` would leave it: what check mode reports."""
+        if not plan:
+            return current
+        raise NotImplementedError
+
+    def apply(self, current, plan):
+        """Carry out the plan: each action in order, by its ``apply_<verb>`` method."""
+        for action in plan:
+            handler = getattr(self, "apply_" + action.verb.replace(" ", "_").replace("-", "_"))
+            handler(action)
+
+    def read_back(self, current, plan):
+        """The resource after ``apply``: read again by default."""
+        return self.read()
+
+    def result(self, after):
+        """What the module returns besides changed, actions and diff."""
+        return {self.resource_key: after}
+
+    # The one flow -----------------------------------------------------------------
+    def run(self):
+        current = self.read()
+        plan = self.plan(current)
+        if plan and not self.check_mode:
+            self.apply(current, plan)
+            after = self.read_back(current, plan)
+        else:
+            after = self.expected(current, plan)
+        self.exit_with(plan, current, after)
+
+    def exit_with(self, plan, before, after):
+        """Exit with the plan rendered to text, the resource, and before/after for diff."""
+        self.exit(bool(plan), before=before, after=after, actions=self.render(plan), **self.result(after))
+
+    @staticmethod
+    def render(plan):
+        return Plan.texts(plan)
 
     # Results --------------------------------------------------------------------
     def exit(self, changed, before=None, after=None, **result):

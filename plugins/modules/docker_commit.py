@@ -103,8 +103,8 @@ actions:
   sample: [committed]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_commit import COMMIT_OPTIONS, CommitReconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.commit import COMMIT_OPTIONS, CommitReconciler
 
 
 class DockerCommitModule(DockerModule):

@@ -119,9 +119,9 @@ actions:
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.virtlab.core.plugins.module_utils import docker_commit, docker_network, docker_node
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker import commit as docker_commit, network as docker_network, node as docker_node
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
 
 # Each element is checked against the options of the module that handles one such resource (its documentation
 # is that module's): the spec is not repeated here.

@@ -125,9 +125,12 @@ actions:
   sample: [created]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_network import (
-    NETWORK_OPTIONS, NETWORK_REQUIRED_IF, NetworkReconciler)
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.network import (
+    NETWORK_OPTIONS,
+    NETWORK_REQUIRED_IF,
+    NetworkReconciler,
+)
 
 
 class DockerNetworkModule(DockerModule):

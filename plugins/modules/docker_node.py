@@ -168,9 +168,13 @@ actions:
   sample: ["recreated (hostname cs -> cs2)", "connected virtlab-pn2 (10.77.2.10)", started]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker_node import (
-    NODE_OPTIONS, NODE_REQUIRED_IF, NodeReconciler, public)
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.node import (
+    NODE_OPTIONS,
+    NODE_REQUIRED_IF,
+    NodeReconciler,
+    public,
+)
 
 
 class DockerNodeModule(DockerModule):

@@ -131,8 +131,16 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtlab.core.plugins.module_utils.node_service import (
-    ARGUMENT_SPEC, HostState, env_path, invalid, plan, result, unit_path, wanted_files)
+from ansible_collections.virtlab.core.plugins.module_utils.node.node_service import (
+    ARGUMENT_SPEC,
+    HostState,
+    env_path,
+    invalid,
+    plan,
+    result,
+    unit_path,
+    wanted_files,
+)
 
 
 def read(path):

@@ -114,8 +114,8 @@ actions:
   sample: ["allocate from public", "associate with 10.77.1.10"]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
 
 
 def floating_ip_view(ip):

@@ -172,14 +172,14 @@ actions:
 
 import copy
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
-    OpenStackModule,
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import (
     address_in,
     normalise_cidr,
     overlapping,
 )
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
 
 SUBNET_UPDATABLE = ("name", "enable_dhcp", "dns_nameservers", "gateway_ip")
 

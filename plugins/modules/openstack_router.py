@@ -152,13 +152,10 @@ import copy
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
-    OpenStackModule,
-    address_in,
-    normalise_route,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import address_in, normalise_route
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
 
 INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
                     "network:ha_router_replicated_interface")

@@ -167,10 +167,10 @@ actions:
 
 import copy
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
-    OpenStackModule,
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.rules import (
     describe_rule,
     normalise_rule,
     rule_delta,

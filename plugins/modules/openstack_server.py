@@ -151,12 +151,10 @@ actions:
 import base64
 import copy
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
-    OpenStackModule,
-    address_in,
-    fault_message,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import address_in
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.waiters import fault_message
 
 
 def flavor_name(server):

@@ -82,8 +82,8 @@ actions:
   sample: ["snapshot virtlab-cs"]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
 
 
 def image_view(image):

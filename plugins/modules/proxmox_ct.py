@@ -271,10 +271,10 @@ actions:
 import copy
 import ipaddress
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox import (
-    ProxmoxModule,
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import ProxmoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import (
     format_size_gib,
     net_differences,
     net_to_api,

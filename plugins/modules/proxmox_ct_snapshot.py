@@ -130,12 +130,10 @@ ct:
 
 import re
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox import (
-    ProxmoxModule,
-    comparable_config,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import ProxmoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import comparable_config
 
 SNAPSHOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]+$", re.IGNORECASE)
 RESERVED_NAMES = ("current", "vzdump")

@@ -112,9 +112,18 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtlab.core.plugins.module_utils.static_routes import (
-    ARGUMENT_SPEC, FORWARD_PATH, ROUTE_COMMAND, UNIT_PATH, WANTS_LINK, HostState, parse_kernel_routes,
-    persisted_files, plan, result)
+from ansible_collections.virtlab.core.plugins.module_utils.node.static_routes import (
+    ARGUMENT_SPEC,
+    FORWARD_PATH,
+    ROUTE_COMMAND,
+    UNIT_PATH,
+    WANTS_LINK,
+    HostState,
+    parse_kernel_routes,
+    persisted_files,
+    plan,
+    result,
+)
 
 
 def read_file(path):

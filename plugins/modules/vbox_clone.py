@@ -80,7 +80,7 @@ actions:
   sample: ["cloned from lab-ubuntu (full)"]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
 
 
 class VBoxCloneModule(VBoxModule):

@@ -87,10 +87,11 @@ ansible_facts:
       sample: 10.0.2.15
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import OperationFailed, wait_until
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed
+from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_until
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
-    VBoxModule,
     parse_guest_property,
 )
 

@@ -73,13 +73,9 @@ medium:
 import os
 import re
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
-    VBoxManageError,
-    VBoxModule,
-    controller_view,
-    host_path,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxManageError, VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import controller_view, host_path
 
 UUID = re.compile(r"^\{?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\}?$")
 LOCKED = re.compile(r"is locked for (writing|reading) by another task")

@@ -93,12 +93,11 @@ vm_state:
   sample: running
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import list_delta
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxManageError, VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
-    VBoxManageError,
-    VBoxModule,
     format_forwarding_rule,
     parse_forwarding_rule,
 )

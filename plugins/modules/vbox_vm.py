@@ -209,11 +209,11 @@ actions:
 
 import os
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
-    VBoxModule,
     controller_view,
     host_path,
 )

@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 import yaml
 
-from ansible_collections.virtlab.core.plugins.module_utils import topology
+from ansible_collections.virtlab.core.plugins.module_utils.topology import routing
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPOLOGY = yaml.safe_load(open(os.path.join(REPO, "inventories/docker/group_vars/all/topology.yml")))[
@@ -79,7 +79,7 @@ def docker_exec(host, *command):
 
 
 def cs_route_to_pn3():
-    return next(r for r in topology.routes(TOPOLOGY, "cs") if r["network"] == "pn3")
+    return next(r for r in routing.routes(TOPOLOGY, "cs") if r["network"] == "pn3")
 
 
 def test_first_run_builds_the_lab_and_the_calculator_answers():

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtlab.core.plugins.module_utils import node_service, observe, static_routes
+from ansible_collections.virtlab.core.plugins.module_utils.node import node_service, observe, static_routes
 from ansible_collections.virtlab.core.plugins.modules import node_service as node_service_module
 from ansible_collections.virtlab.core.plugins.modules import static_routes as static_routes_module
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """The route planner and persisted configuration of the static_routes module (node-side)."""
 
-from ansible_collections.virtlab.core.plugins.module_utils import static_routes
+from ansible_collections.virtlab.core.plugins.module_utils.node import static_routes
 
 
 def test_missing_route_is_added_and_nothing_else():

@@ -7,7 +7,11 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.virtlab.core.plugins.module_utils import topology
+from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter as docker_adapter
+from ansible_collections.virtlab.core.plugins.module_utils.topology import model
+from ansible_collections.virtlab.core.plugins.module_utils.topology import probes
+from ansible_collections.virtlab.core.plugins.module_utils.topology import report
+from ansible_collections.virtlab.core.plugins.module_utils.topology import routing
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = yaml.safe_load(open(os.path.join(REPO, "inventories/docker/group_vars/all/topology.yml")))["virtlab_topology"]
@@ -26,7 +30,7 @@ def lab(**changes):
 
 
 def test_the_shipped_lab_is_valid():
-    assert topology.validate(LAB, inventory_hosts=HOSTS) == []
+    assert model.validate(LAB, inventory_hosts=HOSTS) == []
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -45,37 +49,37 @@ def test_the_shipped_lab_is_valid():
     ({"routers__rt2__interfaces": {"pn2": "10.77.2.1"}}, "host rt2: a router needs interfaces on two networks"),
 ])
 def test_bad_data_is_named_by_host_field_and_value(changes, message):
-    errors = topology.validate(lab(**changes), inventory_hosts=HOSTS)
+    errors = model.validate(lab(**changes), inventory_hosts=HOSTS)
     assert any(message in e for e in errors), errors
 
 
 def test_a_host_missing_from_the_inventory_is_reported():
-    errors = topology.validate(LAB, inventory_hosts=[h for h in HOSTS if h != "div"])
+    errors = model.validate(LAB, inventory_hosts=[h for h in HOSTS if h != "div"])
     assert errors == ["host div: declared in virtlab_topology but not in the inventory"]
 
 
 def test_reserved_backend_addresses_cannot_be_used():
-    errors = topology.validate(LAB, reserved={"pn3": "10.77.3.14"})
+    errors = model.validate(LAB, reserved={"pn3": "10.77.3.14"})
     assert errors == ["host div: interfaces.pn3: address 10.77.3.14 is reserved by the backend on pn3"]
 
 
 def test_calculator_node_routes_to_pn3_through_rt2_on_pn2():
-    assert topology.routes(LAB, "cs") == [
+    assert routing.routes(LAB, "cs") == [
         {"dest": "10.77.0.0/24", "via": "10.77.1.1", "network": "public"},
         {"dest": "10.77.3.0/24", "via": "10.77.2.1", "network": "pn3"},
     ]
 
 
 def test_operation_nodes_get_the_return_route_only():
-    assert topology.routes(LAB, "sum") == [{"dest": "10.77.2.0/24", "via": "10.77.3.1", "network": "pn2"}]
+    assert routing.routes(LAB, "sum") == [{"dest": "10.77.2.0/24", "via": "10.77.3.1", "network": "pn2"}]
 
 
 def test_outside_reaches_pn1_but_has_no_route_to_pn3():
-    assert topology.routes(LAB, "outside") == [{"dest": "10.77.1.0/24", "via": "10.77.0.1", "network": "pn1"}]
+    assert routing.routes(LAB, "outside") == [{"dest": "10.77.1.0/24", "via": "10.77.0.1", "network": "pn1"}]
 
 
 def test_routers_need_no_static_route_here():
-    assert topology.routes(LAB, "rt1") == [] and topology.routes(LAB, "rt2") == []
+    assert routing.routes(LAB, "rt1") == [] and routing.routes(LAB, "rt2") == []
 
 
 def test_routes_cross_several_routers():
@@ -83,28 +87,28 @@ def test_routes_cross_several_routers():
              "routers": {"r1": {"interfaces": {"a": "10.0.1.1", "b": "10.0.2.1"}},
                          "r2": {"interfaces": {"b": "10.0.2.2", "c": "10.0.3.1"}}},
              "nodes": {"h": {"interfaces": {"a": "10.0.1.10"}}}, "services": {}}
-    assert topology.routes(chain, "h") == [
+    assert routing.routes(chain, "h") == [
         {"dest": "10.0.2.0/24", "via": "10.0.1.1", "network": "b"},
         {"dest": "10.0.3.0/24", "via": "10.0.1.1", "network": "c"},
     ]
     # r1 itself reaches c through r2's address on b.
-    assert topology.routes(chain, "r1") == [{"dest": "10.0.3.0/24", "via": "10.0.2.2", "network": "c"}]
+    assert routing.routes(chain, "r1") == [{"dest": "10.0.3.0/24", "via": "10.0.2.2", "network": "c"}]
 
 
 def test_calculator_dials_operation_services_on_pn3():
-    assert topology.service_urls(LAB, "cs") == {
+    assert routing.service_urls(LAB, "cs") == {
         "div": "http://10.77.3.14:50004", "mul": "http://10.77.3.13:50003",
         "sub": "http://10.77.3.12:50002", "sum": "http://10.77.3.11:50001"}
 
 
 def test_reachability_matrix_expects_pn3_blocked_from_outside():
-    probes = topology.reachability_matrix(LAB, "outside", {"calculator": {"body": "1+1", "expect_prefix": "result"},
+    matrix = probes.reachability_matrix(LAB, "outside", {"calculator": {"body": "1+1", "expect_prefix": "result"},
                                                            "operation": {"body": "6 3", "expect_prefix": ""}})
-    expected = dict(((p["src"], p["service"]), p["expect"]) for p in probes)
+    expected = dict(((p["src"], p["service"]), p["expect"]) for p in matrix)
     assert expected[("outside", "calculator")] is True
     assert all(expected[("cs", op)] for op in ("sum", "sub", "mul", "div"))
     assert not any(expected[("outside", op)] for op in ("sum", "sub", "mul", "div"))
-    calculator_probe = next(p for p in probes if p["service"] == "calculator")
+    calculator_probe = next(p for p in matrix if p["service"] == "calculator")
     assert calculator_probe["address"] == "10.77.1.10" and calculator_probe["body"] == "1+1"
 
 
@@ -113,17 +117,17 @@ def test_reachability_table_lists_broken_paths():
                 "expect": True, "reached": False, "detail": "timed out"},
                {"src": "outside", "service": "sum", "address": "10.77.3.11", "port": 50001,
                 "expect": False, "reached": False, "detail": "Network is unreachable"}]
-    lines, broken = topology.reachability_table(results)
+    lines, broken = report.reachability_table(results)
     assert len(lines) == 3 and "BROKEN" in lines[1] and lines[2].split()[4] == "ok"
     assert broken == ["outside -> calculator (10.77.1.10:50000) should be reachable: timed out"]
 
 
 def test_docker_bridge_takes_the_last_host_address():
-    assert topology.last_host_address("10.77.1.0/24") == "10.77.1.254"
+    assert docker_adapter.last_host_address("10.77.1.0/24") == "10.77.1.254"
 
 
 def test_docker_lab_declares_every_network_and_one_node_per_host():
-    lab = topology.docker_lab(LAB, ["rt2", "cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
+    lab = docker_adapter.docker_lab(LAB, ["rt2", "cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
                               published_ports={"cs": ["127.0.0.1:50000:50000"]})
     networks = dict((n["name"], n) for n in lab["networks"])
     assert sorted(networks) == ["lab-mgmt", "lab-pn1", "lab-pn2", "lab-pn3", "lab-public"]
@@ -141,6 +145,6 @@ def test_docker_lab_declares_every_network_and_one_node_per_host():
 
 
 def test_docker_lab_absent_removes_networks_too():
-    lab = topology.docker_lab(LAB, ["cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
+    lab = docker_adapter.docker_lab(LAB, ["cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
                               state="absent")
     assert set(n["state"] for n in lab["networks"]) == {"absent"} and lab["nodes"][0]["state"] == "absent"

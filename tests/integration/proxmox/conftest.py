@@ -48,7 +48,7 @@ def pve_server(tmp_path_factory):
 
 @pytest.fixture
 def pve(pve_server, monkeypatch):
-    from ansible_collections.virtlab.core.plugins.module_utils.proxmox import ProxmoxModule
+    from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import ProxmoxModule
 
     server, ca_path = pve_server
     server.double.reset()

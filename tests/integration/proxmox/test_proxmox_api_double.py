@@ -9,7 +9,7 @@ import pytest
 import requests
 from proxmoxer.core import ResourceException
 
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox import parse_upid
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import parse_upid
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@
 import socket
 import time
 
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox import proxmox_auth_argument_spec
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import proxmox_auth_argument_spec
 from ansible_collections.virtlab.core.plugins.modules import proxmox_ct
 
 TOKEN_SECRET = "00000000-0000-0000-0000-0000005ec2e7"

@@ -3,16 +3,18 @@
 
 import pytest
 
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import (
-    describe_rule,
-    describe_sdk_error,
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import (
     normalise_cidr,
+    normalise_route,
+    overlapping,
+)
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.messages import describe_sdk_error
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.rules import (
+    describe_rule,
     normalise_port_range,
     normalise_protocol,
     normalise_remote_prefix,
-    normalise_route,
     normalise_rule,
-    overlapping,
     parse_port_range,
     rule_delta,
 )

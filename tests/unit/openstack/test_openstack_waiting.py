@@ -5,8 +5,8 @@ confirmed when the cloud waits for it, and not when the cloud confirmed on its o
 
 import pytest
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import OperationFailed, OperationTimeout
-from ansible_collections.virtlab.core.plugins.module_utils.openstack import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed, OperationTimeout
+from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
 from ansible_collections.virtlab.core.plugins.modules.openstack_server import OpenStackServer
 
 

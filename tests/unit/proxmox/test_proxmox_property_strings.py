@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox import (
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import (
     comparable_config,
     describe_api_error,
     format_property_string,

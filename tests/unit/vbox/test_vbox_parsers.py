@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.virtlab.core.plugins.module_utils.vbox import (
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     controller_view,
     find_vboxmanage_error,
     host_path,

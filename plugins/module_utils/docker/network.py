@@ -10,9 +10,9 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
 
 NETWORK_OPTIONS = dict(
     name=dict(type="str", required=True),

@@ -11,9 +11,10 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import OperationFailed, VirtlabError, wait_until
+from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed, VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_until
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
 
 NODE_OPTIONS = dict(
     name=dict(type="str", required=True),

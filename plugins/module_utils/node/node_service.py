@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import posixpath
 
-from ansible_collections.virtlab.core.plugins.module_utils import observe
+from ansible_collections.virtlab.core.plugins.module_utils.node import observe
 
 UNIT_DIR = "/etc/systemd/system"
 ENV_DIR = "/etc/virtlab"

@@ -1,18 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The VirtualBox backend: every vbox_* module drives ``VBoxManage`` on the controller.
-
-Two halves:
-
-* pure parsers and helpers (no Ansible use, unit-tested directly): ``parse_machinereadable``,
-  ``parse_vm_info``, ``parse_forwarding_rule``, ``parse_snapshot_list``, ``parse_ostypes``,
-  ``parse_guest_property``, ``find_vboxmanage_error``;
-* ``VBoxModule``, the base of the modules: finds VBoxManage (also ``VBoxManage.exe`` from
-  WSL), runs it with LC_ALL=C, treats "VBoxManage: error:" on stderr as a failure even with
-  exit code 0, retries the transient session-lock errors, and maps
-  VBOX_E_OBJECT_NOT_FOUND to "not found".
-"""
+"""VBoxManage's output, parsed: ``--machinereadable`` listings, VM info, NAT forwarding rules, snapshot lists,
+OS types, guest properties, and its error lines (no Ansible import; unit-tested directly)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,14 +10,7 @@ __metaclass__ = type
 
 import os
 import re
-import time
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import (
-    OperationFailed,
-    VirtlabError,
-    VirtlabModule,
-    wait_until,
-)
 
 # VM states in which a session holds the machine: settings change through controlvm only.
 SESSION_STATES = frozenset(["running", "paused", "starting", "stopping", "saving", "restoring",
@@ -49,9 +32,6 @@ _FORWARDING_KEY = re.compile(r"^Forwarding\((\d+)\)$")
 _NIC_KEY = re.compile(r"^nic(\d+)$")
 _ATTACHMENT_KEY = re.compile(r"^(.+)-(\d+)-(\d+)$")
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]):[\\/]")
-
-
-# Pure parsers ---------------------------------------------------------------------
 
 
 def _unescape(value):
@@ -283,120 +263,3 @@ def controller_view(path):
     if drive:
         return "/mnt/%s/%s" % (drive.group(1).lower(), path[3:].replace("\\", "/"))
     return path
-
-
-# The module base -------------------------------------------------------------------
-
-
-class VBoxManageError(OperationFailed):
-    """A VBoxManage call failed; ``code`` is VirtualBox's error code when it printed one."""
-
-    def __init__(self, msg, code=None, **details):
-        super(VBoxManageError, self).__init__(msg, code=code, **details)
-        self.code = code
-
-
-class VBoxNotFound(VBoxManageError):
-    """VBOX_E_OBJECT_NOT_FOUND: the machine, snapshot or medium does not exist."""
-
-
-class VBoxModule(VirtlabModule):
-    """Base of the vbox_* modules: runs VBoxManage and reads machines."""
-
-    def backend_argument_spec(self):
-        return dict(
-            vboxmanage_path=dict(type="path"),
-            retries=dict(type="int", default=3),
-            retry_delay=dict(type="float", default=1.0),
-        )
-
-    def connect(self):
-        self.vboxmanage = self.find_vboxmanage()
-
-    def find_vboxmanage(self):
-        path = self.params["vboxmanage_path"]
-        if path:
-            if not os.access(path, os.X_OK):
-                raise VirtlabError("vboxmanage_path %s is not an executable file" % path)
-            return path
-        for name in ("VBoxManage", "VBoxManage.exe"):
-            found = self.ansible.get_bin_path(name)
-            if found:
-                return found
-        if os.access(WSL_VBOXMANAGE, os.X_OK):
-            return WSL_VBOXMANAGE
-        raise VirtlabError("VBoxManage was not found on PATH (nor VBoxManage.exe, as seen from WSL). "
-                           "Install VirtualBox on the controller or set vboxmanage_path.")
-
-    def vbox(self, *args):
-        """Run ``VBoxManage args``; return stdout. Raises VBoxNotFound / VBoxManageError.
-
-        Session-lock errors (a session still being unlocked, e.g. just after a poweroff) are
-        retried ``retries`` times: VirtualBox refuses the lock before changing anything.
-        """
-        command = [self.vboxmanage] + [str(arg) for arg in args]
-        attempt = 0
-        while True:
-            rc, stdout, stderr = self.ansible.run_command(
-                command, environ_update={"LC_ALL": "C", "LANG": "C"})
-            error = find_vboxmanage_error(rc, stderr)
-            if error is None:
-                return stdout
-            if is_transient_lock(stderr) and attempt < self.params["retries"]:
-                attempt += 1
-                time.sleep(self.params["retry_delay"])
-                continue
-            kind = VBoxNotFound if error["code"] == NOT_FOUND_CODE else VBoxManageError
-            raise kind("VBoxManage %s failed: %s" % (args[0], error["message"]), code=error["code"],
-                       cmd=command, rc=rc, stdout=stdout, stderr=stderr, attempts=attempt + 1)
-
-    # Machines ---------------------------------------------------------------------
-    def find_vm(self, name):
-        """The VM's normalised info (parse_vm_info), or None when no VM has this name/UUID."""
-        try:
-            return parse_vm_info(self.vbox("showvminfo", name, "--machinereadable"))
-        except VBoxNotFound:
-            return None
-
-    def require_vm(self, name):
-        vm = self.find_vm(name)
-        if vm is None:
-            raise VirtlabError("VirtualBox VM '%s' is not registered" % name)
-        return vm
-
-    def list_vms(self, running=False):
-        """Names of the registered (or running) VMs, from '"name" {uuid}' lines."""
-        output = self.vbox("list", "runningvms" if running else "vms")
-        return re.findall(r'^"(.*)" \{[0-9a-fA-F-]+\}\s*$', output, re.MULTILINE)
-
-    def ostype_descriptions(self):
-        return parse_ostypes(self.vbox("list", "ostypes"))
-
-    def wait_for_state(self, name, states, timeout):
-        """Poll the VM until its state is one of ``states``; OperationFailed if it aborts."""
-        def probe():
-            vm = self.require_vm(name)
-            if vm["state"] in states:
-                return vm
-            if vm["state"] == "aborted":
-                raise OperationFailed("VM '%s' aborted while waiting for it to be %s"
-                                      % (name, " or ".join(states)), vm=vm)
-            return None
-        return wait_until(probe, timeout, "VM '%s' to be %s" % (name, " or ".join(states)))
-
-    def change_nat_rule(self, vm, nic, action, rule_or_name):
-        """Add or delete one NAT rule, via controlvm when a session holds the VM, else modifyvm."""
-        nic = int(nic)
-        words = [rule_or_name] if action == "add" else ["delete", rule_or_name]
-        if vm["state"] in SESSION_STATES:
-            self.vbox("controlvm", vm["name"], "natpf%d" % nic, *words)
-        else:
-            self.require_mutable(vm, "change its NAT port forwarding")
-            self.vbox("modifyvm", vm["name"], "--natpf%d" % nic, *words)
-
-    def require_mutable(self, vm, what):
-        if vm["state"] not in MUTABLE_STATES:
-            raise VirtlabError(
-                "Cannot %s: VM '%s' is %s. Settings change only when the VM is powered off (or, for what "
-                "can change live, running). Start it or discard its saved state first."
-                % (what, vm["name"], vm["state"]), vm=vm)

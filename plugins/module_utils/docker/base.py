@@ -12,7 +12,8 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError, VirtlabModule
+from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabModule
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 
 try:
     import docker

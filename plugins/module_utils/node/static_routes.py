@@ -15,7 +15,7 @@ __metaclass__ = type
 import ipaddress
 import json
 
-from ansible_collections.virtlab.core.plugins.module_utils import observe
+from ansible_collections.virtlab.core.plugins.module_utils.node import observe
 
 CONFIG_PATH = "/etc/virtlab/static-routes"
 SCRIPT_PATH = "/usr/local/sbin/virtlab-static-routes"

@@ -11,8 +11,8 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.docker import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
 
 SOURCE_LABEL = "virtlab.commit.source"
 FINGERPRINT_LABEL = "virtlab.commit.fingerprint"
