@@ -20,8 +20,8 @@ class Action:
     ``verb``: what is done, one word or a short fixed phrase a module dispatches on (``create``,
     ``connect``, ``migrate``); ``target``: what it is done to (a name, an address), or None for the
     module's own resource; ``details``: the values the step needs and the user may want to see.
-    ``text``: a ``str.format`` template for the rendered line, over ``verb``, ``target`` and the details;
-    by default the verb and the target.
+    ``text``: a ``str.format`` template for the rendered line, over ``verb``, ``target`` and the details, or a
+    function of the action returning the line; by default the verb and the target.
     """
 
     __slots__ = ("verb", "target", "details", "text")
@@ -35,6 +35,8 @@ class Action:
     def render(self):
         if self.text is None:
             return " ".join(str(part) for part in (self.verb, self.target) if part not in (None, ""))
+        if callable(self.text):
+            return self.text(self)
         return self.text.format(verb=self.verb, target=self.target, **self.details)
 
     def to_dict(self):
