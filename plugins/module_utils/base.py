@@ -111,8 +111,8 @@ class VirtlabModule:
         """Exit with the plan rendered to text, the resource, and before/after for diff."""
         self.exit(bool(plan), before=before, after=after, actions=self.render(plan), **self.result(after))
 
-    @staticmethod
-    def render(plan):
+    def render(self, plan):
+        """The plan as the ``actions`` lines the user sees."""
         return Plan.texts(plan)
 
     # Results --------------------------------------------------------------------

@@ -116,6 +116,7 @@ actions:
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 
 def floating_ip_view(ip):
@@ -127,6 +128,7 @@ def floating_ip_view(ip):
 
 
 class OpenStackFloatingIp(OpenStackModule):
+    resource_key = "floating_ip"
     argument_spec = dict(
         server=dict(type="str", required=True),
         network=dict(type="str", default="public"),
@@ -189,35 +191,76 @@ class OpenStackFloatingIp(OpenStackModule):
             % (server.name, len(ports), "none is" if not reachable else "several are",
                pool.name))
 
-    def plan(self, current, pool, port, free_ip):
+    # The module flow: the resource is the floating IP on the server's chosen port -------------------
+    def read(self):
+        """The floating IP of the pool on the server's port ({} when none, or when there is no server to
+        remove it from); also finds the pool, the server and the port the plan needs."""
         params = self.params
+        self.pool = self.require_pool()
+        self.port = None
+        if params["state"] == "absent" and self.find_server(params["server"]) is None:
+            self.resource = None
+            return {}
+        server = self.require_server(params["server"])
+        self.port = self.choose_port(server, self.pool)
+        existing = [ip for ip in self.conn.network.ips(port_id=self.port.id)
+                    if ip.floating_network_id == self.pool.id]
+        self.resource = existing[0] if existing else None
+        return floating_ip_view(self.resource)
+
+    def plan(self, current):
+        """The actions, and in ``self.planned`` the floating IP as they leave it."""
+        params, pool, port = self.params, self.pool, self.port
+        actions = Plan()
         if params["state"] == "absent":
-            if not current:
-                return [], {}
-            actions = [("disassociate", {})]
-            if params["release"]:
-                actions.append(("release", {}))
-                return actions, {}
-            after = dict(current, port_id=None, fixed_ip_address=None)
-            return actions, after
+            self.planned = {}
+            if current:
+                actions.add("disassociate")
+                if params["release"]:
+                    actions.add("release")
+                else:
+                    self.planned = dict(current, port_id=None, fixed_ip_address=None)
+            return actions
         if current:
             wanted = params["floating_ip_address"]
             if wanted is None or wanted == current["floating_ip_address"]:
-                return [], current
+                return actions
             raise VirtlabError(
                 "Server %s already has floating IP %s on that port; remove it (state=absent) "
                 "before giving it %s" % (params["server"], current["floating_ip_address"], wanted))
+        free_ip = self.requested_free_ip(pool)
         fixed = port.fixed_ips[0]["ip_address"]
-        actions = []
         if free_ip is None:
-            actions.append(("allocate", {}))
-        actions.append(("associate", {"fixed": fixed}))
-        after = {"floating_ip_address": free_ip.floating_ip_address if free_ip else None,
-                 "fixed_ip_address": fixed, "port_id": port.id, "floating_network_id": pool.id,
-                 "status": "ACTIVE"}
+            actions.add("allocate", pool=pool.name, text="allocate from {pool}")
+        else:
+            self.resource = free_ip
+        actions.add("associate", fixed=fixed, text="associate with {fixed}")
+        self.planned = {"floating_ip_address": free_ip.floating_ip_address if free_ip else None,
+                        "fixed_ip_address": fixed, "port_id": port.id, "floating_network_id": pool.id,
+                        "status": "ACTIVE"}
         if free_ip is not None:
-            after["id"] = free_ip.id
-        return actions, after
+            self.planned["id"] = free_ip.id
+        return actions
+
+    def render(self, plan):
+        return plan.texts()
+
+    def apply_allocate(self, action):
+        self.resource = self.conn.network.create_ip(floating_network_id=self.pool.id)
+
+    def apply_associate(self, action):
+        self.resource = self.conn.network.update_ip(self.resource, port_id=self.port.id,
+                                                    fixed_ip_address=action.details["fixed"])
+
+    def apply_disassociate(self, action):
+        self.resource = self.conn.network.update_ip(self.resource, port_id=None)
+
+    def apply_release(self, action):
+        self.conn.network.delete_ip(self.resource)
+        self.resource = None
+
+    def read_back(self, current, plan):
+        return floating_ip_view(self.conn.network.get_ip(self.resource.id)) if self.resource is not None else {}
 
     def requested_free_ip(self, pool):
         """The project's unassociated floating IP O(floating_ip_address), or an error."""
@@ -236,39 +279,6 @@ class OpenStackFloatingIp(OpenStackModule):
             raise VirtlabError("Floating IP %s is already associated with port %s (%s)"
                                % (address, ip.port_id, ip.fixed_ip_address))
         return ip
-
-    def run(self):
-        params = self.params
-        pool = self.require_pool()
-        if params["state"] == "absent" and self.find_server(params["server"]) is None:
-            self.exit(False, before={}, after={}, floating_ip={}, actions=[])
-        server = self.require_server(params["server"])
-        port = self.choose_port(server, pool)
-        existing = [ip for ip in self.conn.network.ips(port_id=port.id)
-                    if ip.floating_network_id == pool.id]
-        current_ip = existing[0] if existing else None
-        current = floating_ip_view(current_ip)
-        free_ip = self.requested_free_ip(pool) if params["state"] == "present" and not current else None
-        actions, after = self.plan(current, pool, port, free_ip)
-        described = [verb if verb != "associate" else "associate with %s" % details["fixed"]
-                     for verb, details in actions]
-        described = ["allocate from %s" % pool.name if d == "allocate" else d for d in described]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, floating_ip=after, actions=described)
-        net = self.conn.network
-        ip = current_ip or free_ip
-        for verb, details in actions:
-            if verb == "allocate":
-                ip = net.create_ip(floating_network_id=pool.id)
-            elif verb == "associate":
-                ip = net.update_ip(ip, port_id=port.id, fixed_ip_address=details["fixed"])
-            elif verb == "disassociate":
-                ip = net.update_ip(ip, port_id=None)
-            elif verb == "release":
-                net.delete_ip(ip)
-                ip = None
-        final = floating_ip_view(net.get_ip(ip.id)) if ip is not None else {}
-        self.exit(True, before=current, after=final, floating_ip=final, actions=described)
 
 
 def main():

@@ -82,6 +82,24 @@ options:
         description: DNS servers announced by DHCP, in order of preference. Not compared when left out.
         type: list
         elements: str
+      allocation_pools:
+        description:
+          - The address ranges Neutron hands out to ports (DHCP, servers without a fixed address). Not compared
+            when left out; Neutron then uses the whole range but the gateway address.
+          - On a subnet without a gateway Neutron's default pool starts at the first address, which the DHCP port
+            takes; give a pool that leaves out the addresses you assign yourself (a router's, a server's).
+        type: list
+        elements: dict
+        version_added: 0.3.0
+        suboptions:
+          start:
+            description: First address of the range.
+            type: str
+            required: true
+          end:
+            description: Last address of the range.
+            type: str
+            required: true
   purge_subnets:
     description: Delete the network's subnets that O(subnets) does not declare.
     type: bool
@@ -171,6 +189,7 @@ actions:
 """
 
 import copy
+import ipaddress
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
@@ -180,8 +199,8 @@ from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses i
     overlapping,
 )
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
-SUBNET_UPDATABLE = ("name", "enable_dhcp", "dns_nameservers", "gateway_ip")
 
 
 def subnet_view(subnet):
@@ -192,7 +211,14 @@ def subnet_view(subnet):
         "gateway_ip": subnet.gateway_ip,
         "enable_dhcp": subnet.is_dhcp_enabled,
         "dns_nameservers": list(subnet.dns_nameservers or []),
+        "allocation_pools": sorted_pools(subnet.allocation_pools),
     }
+
+
+def sorted_pools(pools):
+    """Allocation pools as [{start, end}] sorted by start address, in one comparable form."""
+    return sorted(({"start": str(pool["start"]), "end": str(pool["end"])} for pool in pools or []),
+                  key=lambda pool: ipaddress.ip_address(pool["start"]))
 
 
 def network_view(network, subnets):
@@ -209,6 +235,7 @@ def network_view(network, subnets):
 
 
 class OpenStackNetwork(OpenStackModule):
+    resource_key = "network"
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -221,6 +248,10 @@ class OpenStackNetwork(OpenStackModule):
             no_gateway=dict(type="bool", default=False),
             enable_dhcp=dict(type="bool", default=True),
             dns_nameservers=dict(type="list", elements="str"),
+            allocation_pools=dict(type="list", elements="dict", options=dict(
+                start=dict(type="str", required=True),
+                end=dict(type="str", required=True),
+            )),
         )),
         purge_subnets=dict(type="bool", default=False),
     )
@@ -246,8 +277,19 @@ class OpenStackNetwork(OpenStackModule):
                 if not inside:
                     raise VirtlabError("subnets[%d]: gateway_ip %s is outside %s"
                                        % (index, spec["gateway_ip"], cidr))
+            pools = None
+            if spec["allocation_pools"] is not None:
+                try:
+                    pools = sorted_pools(spec["allocation_pools"])
+                    outside = [p for p in pools for a in (p["start"], p["end"]) if not address_in(a, cidr)]
+                except ValueError as exc:
+                    raise VirtlabError("subnets[%d]: allocation_pools: %s" % (index, exc))
+                if outside:
+                    raise VirtlabError("subnets[%d]: allocation pool %s-%s is outside %s"
+                                       % (index, outside[0]["start"], outside[0]["end"], cidr))
             result.append({
                 "cidr": cidr,
+                "allocation_pools": pools,
                 "name": spec["name"] or "%s-subnet" % self.params["name"],
                 "enable_dhcp": spec["enable_dhcp"],
                 "dns_nameservers": spec["dns_nameservers"],
@@ -285,81 +327,92 @@ class OpenStackNetwork(OpenStackModule):
                                            clash[0][1]), cidr=subnet["cidr"])
 
     # The one decision for check mode and the real run ----------------------------------
-    def plan(self, current, desired_subnets):
-        """(actions, after): each action is (verb, details); no actions means no change."""
+    def plan(self, current):
+        """The actions, and in ``self.planned`` the network as they leave it."""
         params = self.params
+        actions = Plan()
         if params["state"] == "absent":
-            return ([("delete network", {})] if current else []), {}
-        actions = []
+            if current:
+                actions.add("delete network")
+            self.planned = {}
+            return actions
+        desired_subnets = self.desired_subnets()
         if not current:
             after = {"name": params["name"], "status": "ACTIVE", "mtu": params["mtu"],
                      "port_security_enabled": params["port_security_enabled"], "subnets": []}
-            actions.append(("create network", {}))
+            actions.add("create network")
         else:
             after = copy.deepcopy(current)
             updates = differences(current, {"mtu": params["mtu"],
                                             "port_security_enabled": params["port_security_enabled"]})
             if updates:
-                actions.append(("update network", dict((k, v[1]) for k, v in updates.items())))
+                actions.add("update network", **dict((k, v[1]) for k, v in updates.items()))
                 after.update(dict((k, v[1]) for k, v in updates.items()))
         have = dict((s["cidr"], s) for s in after["subnets"])
         for want in desired_subnets:
             existing = have.get(want["cidr"])
             if existing is None:
-                actions.append(("create subnet", want))
+                actions.add("create subnet", **want)
                 have[want["cidr"]] = {"id": None, "name": want["name"], "cidr": want["cidr"],
                                       "gateway_ip": want["gateway_ip"], "enable_dhcp": want["enable_dhcp"],
-                                      "dns_nameservers": want["dns_nameservers"] or []}
+                                      "dns_nameservers": want["dns_nameservers"] or [],
+                                      "allocation_pools": want["allocation_pools"] or []}
                 continue
-            wanted = dict((key, want[key]) for key in ("name", "enable_dhcp", "dns_nameservers"))
+            wanted = dict((key, want[key]) for key in ("name", "enable_dhcp", "dns_nameservers",
+                                                       "allocation_pools"))
             wanted["gateway_ip"] = want["gateway_ip"]
             updates = dict((k, v[1]) for k, v in differences(existing, wanted).items())
             if want["no_gateway"] and existing["gateway_ip"] is not None:
                 updates["gateway_ip"] = None
             if updates:
-                actions.append(("update subnet", dict(updates, id=existing["id"], cidr=want["cidr"])))
+                actions.add("update subnet", **dict(updates, id=existing["id"], cidr=want["cidr"]))
                 existing.update(updates)
         if params["purge_subnets"] and params["subnets"] is not None:
             declared = set(s["cidr"] for s in desired_subnets)
             for cidr in sorted(have):
                 if cidr not in declared:
-                    actions.append(("delete subnet", {"id": have[cidr]["id"], "cidr": cidr}))
+                    actions.add("delete subnet", id=have[cidr]["id"], cidr=cidr)
                     del have[cidr]
         after["subnets"] = [have[cidr] for cidr in sorted(have)]
-        return actions, after
+        self.check_overlaps(self.resource.id if self.resource else None,
+                            [a.details for a in actions if a.verb == "create subnet"])
+        self.planned = after
+        return actions
 
     # Acting ----------------------------------------------------------------------------
-    def apply(self, network, actions):
-        net = self.conn.network
-        for verb, details in actions:
-            if verb == "delete network":
-                net.delete_network(network)
-            elif verb == "create network":
-                attrs = dict(name=self.params["name"])
-                if self.params["mtu"] is not None:
-                    attrs["mtu"] = self.params["mtu"]
-                if self.params["port_security_enabled"] is not None:
-                    attrs["port_security_enabled"] = self.params["port_security_enabled"]
-                network = net.create_network(**attrs)
-            elif verb == "update network":
-                network = net.update_network(network, **details)
-            elif verb == "create subnet":
-                attrs = dict(network_id=network.id, name=details["name"], cidr=details["cidr"],
-                             ip_version=4 if "." in details["cidr"] else 6,
-                             enable_dhcp=details["enable_dhcp"])
-                if details["dns_nameservers"] is not None:
-                    attrs["dns_nameservers"] = details["dns_nameservers"]
-                if details["no_gateway"]:
-                    attrs["gateway_ip"] = None
-                elif details["gateway_ip"]:
-                    attrs["gateway_ip"] = details["gateway_ip"]
-                net.create_subnet(**attrs)
-            elif verb == "update subnet":
-                changes = dict((k, v) for k, v in details.items() if k not in ("id", "cidr"))
-                net.update_subnet(details["id"], **changes)
-            elif verb == "delete subnet":
-                net.delete_subnet(details["id"])
-        return network
+    def apply_delete_network(self, action):
+        self.conn.network.delete_network(self.resource)
+
+    def apply_create_network(self, action):
+        attrs = dict(name=self.params["name"])
+        for option in ("mtu", "port_security_enabled"):
+            if self.params[option] is not None:
+                attrs[option] = self.params[option]
+        self.resource = self.conn.network.create_network(**attrs)
+
+    def apply_update_network(self, action):
+        self.resource = self.conn.network.update_network(self.resource, **action.details)
+
+    def apply_create_subnet(self, action):
+        details = action.details
+        attrs = dict(network_id=self.resource.id, name=details["name"], cidr=details["cidr"],
+                     ip_version=4 if "." in details["cidr"] else 6, enable_dhcp=details["enable_dhcp"])
+        if details["dns_nameservers"] is not None:
+            attrs["dns_nameservers"] = details["dns_nameservers"]
+        if details["allocation_pools"] is not None:
+            attrs["allocation_pools"] = details["allocation_pools"]
+        if details["no_gateway"]:
+            attrs["gateway_ip"] = None
+        elif details["gateway_ip"]:
+            attrs["gateway_ip"] = details["gateway_ip"]
+        self.conn.network.create_subnet(**attrs)
+
+    def apply_update_subnet(self, action):
+        changes = dict((k, v) for k, v in action.details.items() if k not in ("id", "cidr"))
+        self.conn.network.update_subnet(action.details["id"], **changes)
+
+    def apply_delete_subnet(self, action):
+        self.conn.network.delete_subnet(action.details["id"])
 
     @staticmethod
     def describe(verb, details):
@@ -372,23 +425,15 @@ class OpenStackNetwork(OpenStackModule):
             return "update network (%s)" % ", ".join(sorted(details))
         return verb
 
-    def read(self, network):
+    def find(self):
+        return self.conn.network.find_network(self.params["name"], project_id=self.project_id)
+
+    def load(self, network):
         if network is None:
             return None, {}
         network = self.conn.network.get_network(network.id)
         subnets = list(self.conn.network.subnets(network_id=network.id))
         return network, network_view(network, subnets)
-
-    def run(self):
-        desired_subnets = self.desired_subnets() if self.params["state"] == "present" else []
-        network = self.conn.network.find_network(self.params["name"], project_id=self.project_id)
-        network, current = self.read(network)
-        actions, after = self.plan(current, desired_subnets)
-        if self.params["state"] == "present":
-            self.check_overlaps(network.id if network else None,
-                                [d for verb, d in actions if verb == "create subnet"])
-        self.finish("network", current, after, actions, lambda: self.apply(network, actions),
-                    lambda resource: self.read(resource)[1])
 
 
 def main():

@@ -156,6 +156,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.errors import Virtlab
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import address_in, normalise_route
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
                     "network:ha_router_replicated_interface")
@@ -167,6 +168,7 @@ def sorted_routes(routes):
 
 
 class OpenStackRouter(OpenStackModule):
+    resource_key = "router"
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -230,7 +232,10 @@ class OpenStackRouter(OpenStackModule):
                                "address (%s)" % exc)
 
     # Current state -------------------------------------------------------------------
-    def read(self, router):
+    def find(self):
+        return self.conn.network.find_router(self.params["name"], project_id=self.project_id)
+
+    def load(self, router):
         if router is None:
             return None, {}
         router = self.conn.network.get_router(router.id)
@@ -273,20 +278,27 @@ class OpenStackRouter(OpenStackModule):
                 unmatched.remove(match)
         return to_add, unmatched
 
-    def plan(self, current, gateway, interfaces, routes):
+    def plan(self, current):
+        """The actions, and in ``self.planned`` the router as they leave it."""
         params = self.params
+        actions = Plan()
         if params["state"] == "absent":
-            return ([("delete router", {})] if current else []), {}
-        actions = []
+            if current:
+                actions.add("delete router", routes=current["routes"], interfaces=current["interfaces"])
+            self.planned = {}
+            return actions
+        gateway = self.desired_gateway()
+        interfaces = self.desired_interfaces(self.resource.id if self.resource else None)
+        routes = self.desired_routes()
         if not current:
             after = {"name": params["name"], "status": "ACTIVE", "external_network_id": None,
                      "external_ips": [], "enable_snat": None, "interfaces": [], "routes": []}
-            actions.append(("create router", {}))
+            actions.add("create router")
         else:
             after = copy.deepcopy(current)
         if differences(after, {"external_network_id": gateway, "enable_snat": params["enable_snat"]}):
-            actions.append(("set gateway", {"network_id": gateway or after["external_network_id"],
-                                            "enable_snat": params["enable_snat"]}))
+            actions.add("set gateway", network_id=gateway or after["external_network_id"],
+                        enable_snat=params["enable_snat"])
             if gateway:
                 after["external_network_id"] = gateway
             if params["enable_snat"] is not None:
@@ -294,55 +306,57 @@ class OpenStackRouter(OpenStackModule):
         if interfaces is not None:
             to_add, to_remove = self.interface_delta(after["interfaces"], interfaces)
             for want in to_add:
-                actions.append(("add interface", want))
+                actions.add("add interface", **want)
             if routes is not None and differences(after, {"routes": routes}):
-                actions.append(("set routes", {"routes": routes}))
+                actions.add("set routes", routes=routes)
                 after["routes"] = routes
             for have in to_remove:
-                actions.append(("remove interface", have))
+                actions.add("remove interface", **have)
             after["interfaces"] = sorted(
                 [i for i in after["interfaces"] if i not in to_remove]
                 + [{"subnet_id": w["subnet_id"], "ip_address": w["ip_address"]} for w in to_add],
                 key=lambda i: (i["ip_address"] or "", i["subnet_id"]))
         if routes is not None and differences(after, {"routes": routes}):
-            actions.append(("set routes", {"routes": routes}))
+            actions.add("set routes", routes=routes)
             after["routes"] = routes
-        return actions, after
+        self.planned = after
+        return actions
 
     # Acting ----------------------------------------------------------------------------
-    def apply(self, router, current, actions):
-        # Router interface calls take (router, subnet, port) positionally: the keyword names
-        # changed between openstacksdk releases (subnet_id/port_id, then subnet/port).
+    # Router interface calls take (router, subnet, port) positionally: the keyword names
+    # changed between openstacksdk releases (subnet_id/port_id, then subnet/port).
+    def apply_delete_router(self, action):
         net = self.conn.network
-        for verb, details in actions:
-            if verb == "delete router":
-                if current["routes"]:
-                    net.update_router(router, routes=[])
-                for have in current["interfaces"]:
-                    net.remove_interface_from_router(router, None, have["port_id"])
-                net.delete_router(router)
-            elif verb == "create router":
-                router = net.create_router(name=self.params["name"])
-            elif verb == "set gateway":
-                info = {"network_id": details["network_id"]}
-                if details["enable_snat"] is not None:
-                    info["enable_snat"] = details["enable_snat"]
-                router = net.update_router(router, external_gateway_info=info)
-            elif verb == "add interface":
-                if not details["by_subnet"]:
-                    port = net.create_port(
-                        network_id=details["network_id"], name="%s-%s" % (self.params["name"],
-                                                                          details["subnet"]),
-                        fixed_ips=[{"subnet_id": details["subnet_id"],
-                                    "ip_address": details["ip_address"]}])
-                    net.add_interface_to_router(router, None, port.id)
-                else:
-                    net.add_interface_to_router(router, details["subnet_id"])
-            elif verb == "set routes":
-                router = net.update_router(router, routes=details["routes"])
-            elif verb == "remove interface":
-                net.remove_interface_from_router(router, None, details["port_id"])
-        return router
+        if action.details["routes"]:
+            net.update_router(self.resource, routes=[])
+        for have in action.details["interfaces"]:
+            net.remove_interface_from_router(self.resource, None, have["port_id"])
+        net.delete_router(self.resource)
+
+    def apply_create_router(self, action):
+        self.resource = self.conn.network.create_router(name=self.params["name"])
+
+    def apply_set_gateway(self, action):
+        info = {"network_id": action.details["network_id"]}
+        if action.details["enable_snat"] is not None:
+            info["enable_snat"] = action.details["enable_snat"]
+        self.resource = self.conn.network.update_router(self.resource, external_gateway_info=info)
+
+    def apply_add_interface(self, action):
+        net, details = self.conn.network, action.details
+        if details["by_subnet"]:
+            net.add_interface_to_router(self.resource, details["subnet_id"])
+            return
+        port = net.create_port(
+            network_id=details["network_id"], name="%s-%s" % (self.params["name"], details["subnet"]),
+            fixed_ips=[{"subnet_id": details["subnet_id"], "ip_address": details["ip_address"]}])
+        net.add_interface_to_router(self.resource, None, port.id)
+
+    def apply_set_routes(self, action):
+        self.resource = self.conn.network.update_router(self.resource, routes=action.details["routes"])
+
+    def apply_remove_interface(self, action):
+        self.conn.network.remove_interface_from_router(self.resource, None, action.details["port_id"])
 
     @staticmethod
     def describe(verb, details):
@@ -356,19 +370,6 @@ class OpenStackRouter(OpenStackModule):
                                                for r in details["routes"]) if details["routes"] \
                 else "remove all routes"
         return verb
-
-    def run(self):
-        router = self.conn.network.find_router(self.params["name"], project_id=self.project_id)
-        router, current = self.read(router)
-        if self.params["state"] == "present":
-            gateway = self.desired_gateway()
-            interfaces = self.desired_interfaces(router.id if router else None)
-            routes = self.desired_routes()
-        else:
-            gateway = interfaces = routes = None
-        actions, after = self.plan(current, gateway, interfaces, routes)
-        self.finish("router", current, after, actions, lambda: self.apply(router, current, actions),
-                    lambda resource: self.read(resource)[1])
 
 
 def main():

@@ -170,6 +170,7 @@ import copy
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.rules import (
     describe_rule,
     normalise_rule,
@@ -193,6 +194,7 @@ def sorted_rules(rules):
 
 
 class OpenStackSecurityGroup(OpenStackModule):
+    resource_key = "security_group"
     argument_spec = dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
@@ -227,77 +229,79 @@ class OpenStackSecurityGroup(OpenStackModule):
                 raise VirtlabError("rules[%d]: %s" % (index, exc), rule=self.params["rules"][index])
         return result
 
-    def read(self, group):
+    def find(self):
+        return self.conn.network.find_security_group(self.params["name"], project_id=self.project_id)
+
+    def load(self, group):
         if group is None:
-            return None, {}, []
+            self.current_rules = []
+            return None, {}
         group = self.conn.network.get_security_group(group.id)
         rules = [(rule.id, rule_from_api(rule))
                  for rule in self.conn.network.security_group_rules(security_group_id=group.id)]
         view = {"id": group.id, "name": group.name, "description": group.description,
                 "rules": sorted_rules([dict(rule, id=rule_id) for rule_id, rule in rules])}
-        return group, view, rules
+        self.current_rules = rules
+        return group, view
 
     # The one decision for check mode and the real run ----------------------------------
-    def plan(self, current, current_rules, desired):
-        """(actions, after). Actions: (verb, details); no actions means no change."""
+    def plan(self, current):
+        """The actions, and in ``self.planned`` the group as they leave it."""
+        actions = Plan()
         if self.params["state"] == "absent":
-            return ([("delete security group", {})] if current else []), {}
-        actions = []
+            if current:
+                actions.add("delete security group")
+            self.planned = {}
+            return actions
+        current_rules = self.current_rules
+        desired = self.desired_rules(self.resource)
         if not current:
             after = {"name": self.params["name"], "description": self.params["description"] or "",
                      "rules": []}
-            actions.append(("create security group", {}))
+            actions.add("create security group")
         else:
             after = copy.deepcopy(current)
             if differences(current, {"description": self.params["description"]}):
-                actions.append(("update description", {"description": self.params["description"]}))
+                actions.add("update description", description=self.params["description"])
                 after["description"] = self.params["description"]
         to_create, to_delete = rule_delta(current_rules, desired, self.params["purge_rules"])
         deleted = set(rule_id for rule_id, _rule in to_delete)
         for rule_id, rule in to_delete:
-            actions.append(("delete rule", {"id": rule_id, "rule": rule}))
+            actions.add("delete rule", id=rule_id, rule=rule)
         for rule in to_create:
-            actions.append(("create rule", {"rule": rule}))
+            actions.add("create rule", rule=rule)
         after["rules"] = sorted_rules([r for r in after["rules"] if r.get("id") not in deleted]
                                       + [dict(rule) for rule in to_create])
-        return actions, after
+        self.planned = after
+        return actions
 
-    def apply(self, group, actions):
-        net = self.conn.network
-        for verb, details in actions:
-            if verb == "delete security group":
-                net.delete_security_group(group)
-            elif verb == "create security group":
-                group = net.create_security_group(name=self.params["name"],
-                                                  description=self.params["description"] or "")
-            elif verb == "update description":
-                group = net.update_security_group(group, description=details["description"])
-            elif verb == "delete rule":
-                net.delete_security_group_rule(details["id"])
-            elif verb == "create rule":
-                rule = details["rule"]
-                attrs = dict(security_group_id=group.id, direction=rule["direction"],
-                             ether_type=rule["ethertype"])
-                for key in ("protocol", "port_range_min", "port_range_max", "remote_ip_prefix",
-                            "remote_group_id"):
-                    if rule[key] is not None:
-                        attrs[key] = group.id if rule[key] == SELF else rule[key]
-                net.create_security_group_rule(**attrs)
-        return group
+    def apply_delete_security_group(self, action):
+        self.conn.network.delete_security_group(self.resource)
+
+    def apply_create_security_group(self, action):
+        self.resource = self.conn.network.create_security_group(name=self.params["name"],
+                                                                description=self.params["description"] or "")
+
+    def apply_update_description(self, action):
+        self.resource = self.conn.network.update_security_group(self.resource,
+                                                                description=action.details["description"])
+
+    def apply_delete_rule(self, action):
+        self.conn.network.delete_security_group_rule(action.details["id"])
+
+    def apply_create_rule(self, action):
+        rule, group = action.details["rule"], self.resource
+        attrs = dict(security_group_id=group.id, direction=rule["direction"], ether_type=rule["ethertype"])
+        for key in ("protocol", "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id"):
+            if rule[key] is not None:
+                attrs[key] = group.id if rule[key] == SELF else rule[key]
+        self.conn.network.create_security_group_rule(**attrs)
 
     @staticmethod
     def describe(verb, details):
         if verb.endswith(" rule"):
             return "%s %s" % (verb, describe_rule(details["rule"]))
         return verb
-
-    def run(self):
-        group = self.conn.network.find_security_group(self.params["name"], project_id=self.project_id)
-        group, current, current_rules = self.read(group)
-        desired = self.desired_rules(group) if self.params["state"] == "present" else []
-        actions, after = self.plan(current, current_rules, desired)
-        self.finish("security_group", current, after, actions, lambda: self.apply(group, actions),
-                    lambda resource: self.read(resource)[1])
 
 
 def main():

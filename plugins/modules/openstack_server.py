@@ -154,6 +154,7 @@ import copy
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.addresses import address_in
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.waiters import fault_message
 
 
@@ -186,6 +187,7 @@ def server_view(server):
 
 
 class OpenStackServer(OpenStackModule):
+    resource_key = "server"
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -233,10 +235,40 @@ class OpenStackServer(OpenStackModule):
                                 " (openstack keypair create --public-key ~/.ssh/id_ed25519.pub NAME)")
 
     # The one decision for check mode and the real run ----------------------------------
-    def plan(self, server, current, flavor, groups, networks):
+    def find(self):
+        return self.find_server(self.params["name"])
+
+    def load(self, server):
+        if server is not None:
+            server = self.conn.compute.get_server(server.id)
+        return server, server_view(server)
+
+    def resolve(self, server, current):
+        """The declared image, flavor, networks and groups, looked up before anything changes."""
         params = self.params
+        self.image = self.flavor = None
+        self.networks, self.groups = [], None
+        if params["image"] and (server is None or params["image"] != current["image_id"]):
+            self.image = self.require_image(params["image"])
+        if params["flavor"]:
+            self.flavor = self.require_flavor(params["flavor"])
+        self.networks = self.resolve_networks()
+        self.groups = self.resolve_security_groups()
+        if server is None:
+            self.require_keypair()
+
+    def plan(self, current):
+        """The actions, and in ``self.planned`` the server as they leave it; what is declared but cannot be
+        changed on an existing server is a warning."""
+        params, server = self.params, self.resource
+        actions = Plan()
         if params["state"] == "absent":
-            return ([("delete", {})] if current else []), {}, []
+            if current:
+                actions.add("delete")
+            self.planned = {}
+            return actions
+        self.resolve(server, current)
+        flavor, groups, networks = self.flavor, self.groups, self.networks
         warnings = []
         if not current:
             missing = [key for key in ("image", "flavor", "networks") if not params[key]]
@@ -249,22 +281,23 @@ class OpenStackServer(OpenStackModule):
                      "addresses": dict((n["name"], [n["fixed_ip"]] if n["fixed_ip"] else [])
                                        for n in networks),
                      "floating_ips": []}
-            return [("create", {})], after, warnings
+            actions.add("create")
+            self.planned = after
+            return actions
         if current["status"] == "ERROR":
             raise VirtlabError("Server %s is in ERROR (%s); delete it (state=absent) and run again"
                                % (params["name"], fault_message(server)), server=current)
-        actions = []
         after = copy.deepcopy(current)
         if current["status"] == "VERIFY_RESIZE":
-            actions.append(("confirm resize", {}))
+            actions.add("confirm resize")
         if flavor is not None and current["flavor"] not in (flavor.name, flavor.id):
-            actions.append(("resize", {"flavor": flavor, "from": current["flavor"]}))
+            actions.add("resize", flavor=flavor, previous=current["flavor"])
             after["flavor"] = flavor.name
         if groups is not None and groups != current["security_groups"]:
             for name in sorted(set(groups) - set(current["security_groups"])):
-                actions.append(("add security group", {"name": name}))
+                actions.add("add security group", name=name)
             for name in sorted(set(current["security_groups"]) - set(groups)):
-                actions.append(("remove security group", {"name": name}))
+                actions.add("remove security group", name=name)
             after["security_groups"] = groups
         if self.image is not None and current["image_id"] not in (None, "", self.image.id):
             warnings.append("Server %s was built from another image; the image of an existing "
@@ -279,10 +312,14 @@ class OpenStackServer(OpenStackModule):
                                 "are not changed" % (params["name"], network["name"],
                                                      " with address %s" % network["fixed_ip"]
                                                      if network["fixed_ip"] else ""))
-        return actions, after, warnings
+        for warning in warnings:
+            self.ansible.warn(warning)
+        self.planned = after
+        return actions
 
     # Acting ----------------------------------------------------------------------------
     def create(self, networks, groups):
+        """The server, built (waited for with ``wait``)."""
         attrs = dict(name=self.params["name"], image_id=self.image.id, flavor_id=self.flavor.id,
                      networks=[dict({"uuid": n["network"].id},
                                     **({"fixed_ip": n["fixed_ip"]} if n["fixed_ip"] else {}))
@@ -319,57 +356,36 @@ class OpenStackServer(OpenStackModule):
         return self.wait_for_server(server.id, lambda s: s.status == "ACTIVE",
                                     "the confirmation of the resize of server %s" % server.name)
 
-    def apply(self, server, actions, networks, groups):
-        compute = self.conn.compute
-        for verb, details in actions:
-            if verb == "delete":
-                compute.delete_server(server)
-                if self.params["wait"]:
-                    self.wait_for_gone(lambda: compute.find_server(server.id),
-                                       "the deletion of server %s" % server.name)
-            elif verb == "create":
-                server = self.create(networks, groups)
-            elif verb == "confirm resize":
-                server = self.confirm(server)
-            elif verb == "resize":
-                server = self.resize(server, details["flavor"])
-            elif verb == "add security group":
-                compute.add_security_group_to_server(server, self.require_security_group(details["name"]))
-            elif verb == "remove security group":
-                compute.remove_security_group_from_server(server,
-                                                          self.require_security_group(details["name"]))
-        return server
+    def apply_delete(self, action):
+        compute, server = self.conn.compute, self.resource
+        compute.delete_server(server)
+        if self.params["wait"]:
+            self.wait_for_gone(lambda: compute.find_server(server.id), "the deletion of server %s" % server.name)
+
+    def apply_create(self, action):
+        self.resource = self.create(self.networks, self.groups)
+
+    def apply_confirm_resize(self, action):
+        self.resource = self.confirm(self.resource)
+
+    def apply_resize(self, action):
+        self.resource = self.resize(self.resource, action.details["flavor"])
+
+    def apply_add_security_group(self, action):
+        self.conn.compute.add_security_group_to_server(self.resource,
+                                                       self.require_security_group(action.details["name"]))
+
+    def apply_remove_security_group(self, action):
+        self.conn.compute.remove_security_group_from_server(self.resource,
+                                                            self.require_security_group(action.details["name"]))
 
     @staticmethod
     def describe(verb, details):
         if verb == "resize":
-            return "resize from %s to %s" % (details["from"], details["flavor"].name)
+            return "resize from %s to %s" % (details["previous"], details["flavor"].name)
         if verb.endswith("security group"):
             return "%s %s" % (verb, details["name"])
         return verb
-
-    def run(self):
-        params = self.params
-        server = self.find_server(params["name"])
-        if server is not None:
-            server = self.conn.compute.get_server(server.id)
-        current = server_view(server)
-        self.image = self.flavor = None
-        networks, groups = [], None
-        if params["state"] == "present":
-            if params["image"] and (server is None or params["image"] != current["image_id"]):
-                self.image = self.require_image(params["image"])
-            if params["flavor"]:
-                self.flavor = self.require_flavor(params["flavor"])
-            networks = self.resolve_networks()
-            groups = self.resolve_security_groups()
-            if server is None:
-                self.require_keypair()
-        actions, after, warnings = self.plan(server, current, self.flavor, groups, networks)
-        for warning in warnings:
-            self.ansible.warn(warning)
-        self.finish("server", current, after, actions, lambda: self.apply(server, actions, networks, groups),
-                    lambda resource: server_view(self.conn.compute.get_server(resource.id)))
 
 
 def main():

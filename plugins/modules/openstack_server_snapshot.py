@@ -84,6 +84,7 @@ actions:
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import OpenStackModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 
 def image_view(image):
@@ -95,6 +96,7 @@ def image_view(image):
 
 
 class OpenStackServerSnapshot(OpenStackModule):
+    resource_key = "image"
     argument_spec = dict(
         server=dict(type="str"),
         name=dict(type="str", required=True),
@@ -110,36 +112,56 @@ class OpenStackServerSnapshot(OpenStackModule):
                                % self.params["name"])
         return images[0] if images else None
 
-    def run(self):
-        params = self.params
-        image = self.find_image()
-        current = image_view(image)
+    def read(self):
+        self.resource = self.find_image()
+        return image_view(self.resource)
+
+    def plan(self, current):
+        """Delete the image, or snapshot the server when no image of that name exists. An existing image is
+        kept as it is (a snapshot is never updated); one still uploading is waited for, one that failed is an
+        error."""
+        params, image = self.params, self.resource
+        actions = Plan()
         if params["state"] == "absent":
-            if image is None or self.check_mode:
-                self.exit(image is not None, before=current, after={}, image={},
-                          actions=["delete image %s" % params["name"]] if image else [])
-            self.conn.image.delete_image(image)
-            self.exit(True, before=current, after={}, image={}, actions=["delete image %s" % params["name"]])
+            if image is not None:
+                actions.add("delete image", params["name"])
+            self.planned = {}
+            return actions
         server = self.require_server(params["server"])
         if image is not None:
             if image.status in ("killed", "deleted", "pending_delete"):
                 raise VirtlabError("Image %s is %s: delete it (state=absent) and run again"
                                    % (params["name"], image.status))
-            if image.status != "active" and params["wait"] and not self.check_mode:
-                image = self.wait_for_image(image.id, "the snapshot %s" % params["name"])
-            self.exit(False, before=current, after=image_view(image), image=image_view(image), actions=[])
-        actions = ["snapshot %s" % server.name]
-        after = {"name": params["name"], "status": "active", "server_id": server.id, "size": None}
-        if self.check_mode:
-            self.exit(True, before={}, after=after, image=after, actions=actions)
+            return actions
+        actions.add("snapshot", server.name, server=server)
+        self.planned = {"name": params["name"], "status": "active", "server_id": server.id, "size": None}
+        return actions
+
+    def render(self, plan):
+        return plan.texts()
+
+    def expected(self, current, plan):
+        if not plan and self.resource is not None and self.resource.status != "active" and self.params["wait"] \
+                and not self.check_mode:
+            # In sync, but still uploading: the task returns once the image can boot a server.
+            self.resource = self.wait_for_image(self.resource.id, "the snapshot %s" % self.params["name"])
+            return image_view(self.resource)
+        return super(OpenStackServerSnapshot, self).expected(current, plan)
+
+    def apply_delete_image(self, action):
+        self.conn.image.delete_image(self.resource)
+
+    def apply_snapshot(self, action):
+        params, server = self.params, action.details["server"]
         image = self.conn.compute.create_server_image(server, params["name"], metadata=params["metadata"])
         if params["wait"]:
-            image = self.wait_for_image(image.id, "the snapshot %s of server %s"
-                                        % (params["name"], server.name))
+            self.resource = self.wait_for_image(image.id, "the snapshot %s of server %s"
+                                                % (params["name"], server.name))
         else:
-            image = self.conn.image.get_image(image.id)
-        final = image_view(image)
-        self.exit(True, before={}, after=final, image=final, actions=actions)
+            self.resource = self.conn.image.get_image(image.id)
+
+    def read_back(self, current, plan):
+        return {} if self.params["state"] == "absent" else image_view(self.resource)
 
 
 def main():

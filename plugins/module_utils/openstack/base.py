@@ -48,17 +48,39 @@ class OpenStackModule(OpenStackWaiters, VirtlabModule):
     """Base of the openstack_* modules: auth, connection, SDK errors, lookups, waiting."""
 
 
-    def finish(self, resource_key, current, after, actions, act, read_back):
-        """The tail every module shares. In sync, or in check mode: report the plan (``after`` is the resource as
-        it would be). Otherwise ``act()`` (returns the resource) and return it as it now is, read back with
-        ``read_back(resource)`` - or empty once removed. Modules give ``describe(verb, details)``."""
-        described = [self.describe(verb, details) for verb, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=current, after=after, actions=described, **{resource_key: after})
-        resource = act()
-        final = {} if self.params["state"] == "absent" else read_back(resource)
-        self.exit(True, before=current, after=final, actions=described, **{resource_key: final})
     conn = None
+    resource = None  # the SDK object the module acts on: found by read(), replaced by the apply_<verb> steps
+    planned = None   # the resource as the plan leaves it, computed by plan() alongside the actions
+
+    # The module flow (base.VirtlabModule.run) for one Neutron/Nova/Glance resource -------------------
+    def find(self):
+        """The SDK object of the module's resource, or None."""
+        raise NotImplementedError
+
+    def load(self, resource):
+        """(resource, view): the SDK object read again and its normalised view; (None, {}) for None."""
+        raise NotImplementedError
+
+    def read(self):
+        self.resource, view = self.load(self.find())
+        return view
+
+    def expected(self, current, plan):
+        return self.planned if plan else current
+
+    def read_back(self, current, plan):
+        if self.params.get("state") == "absent":
+            return {}
+        return self.load(self.resource)[1]
+
+    def render(self, plan):
+        return [self.describe(action.verb, action.details) for action in plan]
+
+    @staticmethod
+    def describe(verb, details):
+        """One action as the line the user sees; modules override it for verbs with details."""
+        return verb
+
 
     def backend_argument_spec(self):
         return openstack_argument_spec()
