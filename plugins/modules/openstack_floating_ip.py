@@ -25,14 +25,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports the allocation, association or release that would happen; changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the floating IP before and after.
 options:
   server:
     description: Name or id of the server.

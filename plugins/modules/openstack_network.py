@@ -23,14 +23,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change, with the diff, and changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the network and its subnets before and after.
 options:
   name:
     description: Name of the network (unique in the project).

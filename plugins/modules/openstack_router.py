@@ -26,14 +26,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports the interfaces and routes that would be added or removed, and changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the gateway, interfaces and routes before and after.
 options:
   name:
     description: Name of the router (unique in the project).

@@ -25,14 +25,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports the rules that would be created or deleted, and changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the group and its normalised rules before and after.
 options:
   name:
     description: Name of the security group (unique in the project).

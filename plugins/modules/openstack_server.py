@@ -28,14 +28,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports the creation, resize or security group changes that would happen; changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the server's flavor, security groups and state before and after.
 options:
   name:
     description: Name of the server (unique in the project).

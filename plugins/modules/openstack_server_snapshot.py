@@ -19,14 +19,9 @@ description:
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.openstack
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether the snapshot would be taken or deleted; changes nothing.
-  diff_mode:
-    support: full
-    description: Shows the image before and after.
 options:
   server:
     description: Name or id of the server to snapshot. Required with O(state=present).
