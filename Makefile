@@ -10,7 +10,7 @@ STAMP    := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: lab test setup venv engine image destroy clean
+.PHONY: lab test setup venv engine image tools destroy clean
 
 lab: setup
 	ansible-playbook site.yml
@@ -18,7 +18,7 @@ lab: setup
 test: setup
 	bash scripts/test.sh $(STAGES)
 
-setup: venv image
+setup: venv image tools
 
 venv: $(STAMP)
 
@@ -33,6 +33,9 @@ engine:
 
 image: engine
 	bash scripts/build-base-image.sh
+
+tools:
+	bash scripts/ensure-tools.sh
 
 # Remove the lab's containers and networks (the base image stays, for the next `make lab`).
 destroy: venv engine
