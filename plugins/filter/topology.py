@@ -1,57 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Topology computations for templates and roles; the logic lives in module_utils/topology.py."""
+"""Topology computations for templates and roles; the logic lives in module_utils/topology/.
+
+Each filter of this file is documented on its own, in the sidecar file plugins/filter/<filter name>.yml
+(ansible-doc -t filter virtlab.core.topology_routes): this file has no DOCUMENTATION, since a plugin file's
+DOCUMENTATION would be shown for every filter it provides."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
----
-name: topology_errors
-short_description: Problems in the lab topology data
-version_added: 0.1.0
-description:
-  - Returns one message per problem in C(virtlab_topology) (bad CIDR, address outside its subnet, overlapping
-    subnets, interface on an undeclared network, ...), each naming the host or network, the field and the value.
-  - Also provided by this plugin file - C(topology_routes), C(topology_interfaces), C(topology_attachments), C(topology_networks),
-    C(topology_service_nodes), C(topology_service_urls), C(topology_probes), C(reachability_table), C(reachability_broken),
-    C(topology_service_address), C(topology_docker_lab), C(last_host_address).
-positional: _input
-options:
-  _input:
-    description: The C(virtlab_topology) mapping.
-    type: dict
-    required: true
-  inventory_hosts:
-    description: Hosts of the inventory; every topology host must be one.
-    type: list
-    elements: str
-  reserved:
-    description: Network name to an address the backend keeps for itself.
-    type: dict
-"""
-
-EXAMPLES = r"""
-- name: Validate the topology before anything is created
-  ansible.builtin.assert:
-    that: errors | length == 0
-    fail_msg: "{{ errors | join('; ') }}"
-  vars:
-    errors: "{{ virtlab_topology | virtlab.core.topology_errors(groups['all']) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: Messages, empty when the data is usable.
-  type: list
-  elements: str
-"""
-
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter as docker_adapter
 from ansible_collections.virtlab.core.plugins.module_utils.topology import model
 from ansible_collections.virtlab.core.plugins.module_utils.topology import probes
 from ansible_collections.virtlab.core.plugins.module_utils.topology import report
@@ -88,10 +49,8 @@ def topology_networks(topo, prefix=""):
     return model.network_list(topo, prefix)
 
 
-def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
-    for host in hosts:
-        _host(topo, host)
-    return docker_adapter.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
+def topology_is_router(topo, host):
+    return model.is_router(topo, _host(topo, host))
 
 
 def topology_service_address(topo, service, from_host):
@@ -116,14 +75,13 @@ class FilterModule(object):
             "topology_errors": topology_errors,
             "topology_routes": topology_routes,
             "topology_interfaces": topology_interfaces,
+            "topology_is_router": topology_is_router,
             "topology_service_address": topology_service_address,
             "topology_attachments": topology_attachments,
             "topology_networks": topology_networks,
-            "topology_docker_lab": topology_docker_lab,
             "topology_service_urls": topology_service_urls,
             "topology_service_nodes": model.service_nodes,
             "topology_probes": topology_probes,
-            "last_host_address": docker_adapter.last_host_address,
             "reachability_table": reachability_table,
             "reachability_broken": reachability_broken,
         }
