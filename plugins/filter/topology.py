@@ -13,7 +13,6 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter as docker_adapter
 from ansible_collections.virtlab.core.plugins.module_utils.topology import model
 from ansible_collections.virtlab.core.plugins.module_utils.topology import probes
 from ansible_collections.virtlab.core.plugins.module_utils.topology import report
@@ -50,10 +49,8 @@ def topology_networks(topo, prefix=""):
     return model.network_list(topo, prefix)
 
 
-def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
-    for host in hosts:
-        _host(topo, host)
-    return docker_adapter.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
+def topology_is_router(topo, host):
+    return model.is_router(topo, _host(topo, host))
 
 
 def topology_service_address(topo, service, from_host):
@@ -78,14 +75,13 @@ class FilterModule(object):
             "topology_errors": topology_errors,
             "topology_routes": topology_routes,
             "topology_interfaces": topology_interfaces,
+            "topology_is_router": topology_is_router,
             "topology_service_address": topology_service_address,
             "topology_attachments": topology_attachments,
             "topology_networks": topology_networks,
-            "topology_docker_lab": topology_docker_lab,
             "topology_service_urls": topology_service_urls,
             "topology_service_nodes": model.service_nodes,
             "topology_probes": topology_probes,
-            "last_host_address": docker_adapter.last_host_address,
             "reachability_table": reachability_table,
             "reachability_broken": reachability_broken,
         }

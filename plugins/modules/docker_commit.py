@@ -103,17 +103,14 @@ actions:
   sample: [committed]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker.commit import COMMIT_OPTIONS, CommitReconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import ReconcilerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.commit import CommitReconciler
 
 
-class DockerCommitModule(DockerModule):
-    argument_spec = COMMIT_OPTIONS
+class DockerCommitModule(ReconcilerModule):
+    """The module flow (read, plan, check mode or apply, read back) on one commit, with its options."""
 
-    def run(self):
-        commit = CommitReconciler(self, self.params)
-        before, after = commit.reconcile()
-        self.exit(bool(commit.actions), before=before, after=after, image=after, actions=commit.actions)
+    reconciler = CommitReconciler
 
 
 def main():

@@ -119,23 +119,26 @@ actions:
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import commit as docker_commit, network as docker_network, node as docker_node
+from ansible_collections.virtlab.core.plugins.module_utils.docker import commit as docker_commit
+from ansible_collections.virtlab.core.plugins.module_utils.docker import network as docker_network
+from ansible_collections.virtlab.core.plugins.module_utils.docker import node as docker_node
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule, public
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 # Each element is checked against the options of the module that handles one such resource (its documentation
 # is that module's): the spec is not repeated here.
-ELEMENT_SPECS = {
-    "networks": (docker_network.NETWORK_OPTIONS, docker_network.NETWORK_REQUIRED_IF),
-    "commits": (docker_commit.COMMIT_OPTIONS, []),
-    "nodes": (docker_node.NODE_OPTIONS, docker_node.NODE_REQUIRED_IF),
+RECONCILERS = {
+    "networks": docker_network.NetworkReconciler,
+    "commits": docker_commit.CommitReconciler,
+    "nodes": docker_node.NodeReconciler,
 }
 
 
 def validated(kind, items):
     """The elements of ``kind`` with their options checked and defaulted; VirtlabError names the bad element."""
-    spec, required_if = ELEMENT_SPECS[kind]
-    validator = ArgumentSpecValidator(spec, required_if=required_if)
+    reconciler = RECONCILERS[kind]
+    validator = ArgumentSpecValidator(reconciler.options, required_if=reconciler.required_if)
     result = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -149,6 +152,10 @@ def validated(kind, items):
 
 
 class DockerLabModule(DockerModule):
+    """The module flow over many resources, in the lab's order: read and plan everything first (bad input fails
+    before anything changes), then networks, commits, nodes (started together, awaited together), and last the
+    networks to remove. Each resource's plan is kept on its reconciler; the actions are rendered only at exit."""
+
     argument_spec = dict(
         networks=dict(type="list", elements="dict", default=[]),
         commits=dict(type="list", elements="dict", default=[]),
@@ -164,71 +171,65 @@ class DockerLabModule(DockerModule):
             "commits", self.params["commits"])]
         node_params = validated("nodes", self.params["nodes"])
         for resource in kept + commits:
-            resource.find_and_plan()
-        planned_networks = dict((n.params["name"], n.desired) for n in kept
-                                if "created" in n.actions or "recreated" in n.actions)
-        planned_images = dict((c.reference, "(committed from %s by this task)" % c.params["container"])
+            resource.survey()
+        planned_networks = dict((n.name, n.desired) for n in kept if n.actions.has("create", "recreate"))
+        planned_images = dict((c.name, "(committed from %s by this task)" % c.params["container"])
                               for c in commits if c.actions)
         nodes = [docker_node.NodeReconciler(self, params, planned_networks=planned_networks,
                                             planned_images=planned_images) for params in node_params]
         for node in nodes:
-            node.find_and_plan()
+            node.survey()
         # Networks to remove are planned against the engine as it is when the nodes are done with them: in a real
         # run, only once the nodes have been reconciled (below).
         if self.check_mode:
             for network in dropped:
-                network.find_and_plan()
+                network.survey()
 
         after = {"networks": {}, "images": {}, "nodes": {}}
-        for network in kept:
-            after["networks"][network.params["name"]] = network.expected()
-        for commit in commits:
-            after["images"][commit.reference] = commit.expected()
-        for node in nodes:
-            after["nodes"][node.params["name"]] = docker_node.public(node.expected())
+        for kind, resources in (("networks", kept), ("images", commits), ("nodes", nodes)):
+            for resource in resources:
+                after[kind][resource.name] = resource.public(resource.expected(resource.current, resource.actions))
         if not self.check_mode:
-            self.apply(kept, commits, nodes, planned_images, after)
+            self.apply_all(kept, commits, nodes, planned_images, after)
             for network in dropped:
-                network.find_and_plan()
+                if network.survey():
+                    network.apply(network.current, network.actions)
         for network in dropped:
-            after["networks"][network.params["name"]] = network.expected() if self.check_mode else (
-                network.apply() if network.actions else network.current)
+            after["networks"][network.name] = network.expected(network.current, network.actions) if (
+                self.check_mode or not network.actions) else network.read_back(network.current, network.actions)
 
         # The diff shows what changes, not the whole lab.
-        actions = {}
+        plan = Plan()
         before, diff_after = {"networks": {}, "images": {}, "nodes": {}}, {"networks": {}, "images": {}, "nodes": {}}
         for kind, resources in (("networks", networks), ("images", commits), ("nodes", nodes)):
             for resource in resources:
                 if resource.actions:
-                    name = resource.reference if kind == "images" else resource.params["name"]
-                    actions[name] = resource.actions
-                    before[kind][name] = docker_node.public(resource.current)
-                    diff_after[kind][name] = docker_node.public(after[kind][name])
-        self.exit(bool(actions), before=before, after=diff_after, networks=after["networks"],
-                  images=after["images"], nodes=after["nodes"], actions=actions)
+                    plan.extend(resource.actions)
+                    before[kind][resource.name] = public(resource.current)
+                    diff_after[kind][resource.name] = public(after[kind][resource.name])
+        self.exit(bool(plan), before=before, after=diff_after, networks=after["networks"],
+                  images=after["images"], nodes=after["nodes"], actions=plan.by_target())
 
     @staticmethod
-    def apply(kept, commits, nodes, planned_images, after):
-        for network in kept:
-            if network.actions:
-                after["networks"][network.params["name"]] = network.apply()
-        for commit in commits:
-            if commit.actions:
-                after["images"][commit.reference] = commit.apply()
+    def apply_all(kept, commits, nodes, planned_images, after):
+        for kind, resources in (("networks", kept), ("images", commits)):
+            for resource in resources:
+                if resource.actions:
+                    resource.apply(resource.current, resource.actions)
+                    after[kind][resource.name] = resource.read_back(resource.current, resource.actions)
         for node in nodes:
             if node.params["image"] in planned_images:
                 # Planned against an image that did not exist yet: plan again against the one just committed.
                 node.planned_images = {}
-                node.find_and_plan()
-                after["nodes"][node.params["name"]] = docker_node.public(node.expected())
+                node.survey()
+                after["nodes"][node.name] = node.public(node.expected(node.current, node.actions))
         for node in nodes:
             if node.actions:
-                node.start_actions()
-        # Started together, they boot together: wait for them only now.
+                node.apply(node.current, node.actions)
+        # Started together, they boot together: wait for them (read them back) only now.
         for node in nodes:
             if node.actions:
-                node.wait_booted()
-                after["nodes"][node.params["name"]] = docker_node.public(node.after())
+                after["nodes"][node.name] = node.public(node.read_back(node.current, node.actions))
 
 
 def main():

@@ -125,22 +125,14 @@ actions:
   sample: [created]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker.network import (
-    NETWORK_OPTIONS,
-    NETWORK_REQUIRED_IF,
-    NetworkReconciler,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import ReconcilerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.network import NetworkReconciler
 
 
-class DockerNetworkModule(DockerModule):
-    argument_spec = NETWORK_OPTIONS
-    module_kwargs = dict(required_if=NETWORK_REQUIRED_IF)
+class DockerNetworkModule(ReconcilerModule):
+    """The module flow (read, plan, check mode or apply, read back) on one network, with its options."""
 
-    def run(self):
-        network = NetworkReconciler(self, self.params)
-        before, after = network.reconcile()
-        self.exit(bool(network.actions), before=before, after=after, network=after, actions=network.actions)
+    reconciler = NetworkReconciler
 
 
 def main():

@@ -168,23 +168,14 @@ actions:
   sample: ["recreated (hostname cs -> cs2)", "connected virtlab-pn2 (10.77.2.10)", started]
 """
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import DockerModule
-from ansible_collections.virtlab.core.plugins.module_utils.docker.node import (
-    NODE_OPTIONS,
-    NODE_REQUIRED_IF,
-    NodeReconciler,
-    public,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import ReconcilerModule
+from ansible_collections.virtlab.core.plugins.module_utils.docker.node import NodeReconciler
 
 
-class DockerNodeModule(DockerModule):
-    argument_spec = NODE_OPTIONS
-    module_kwargs = dict(required_if=NODE_REQUIRED_IF)
+class DockerNodeModule(ReconcilerModule):
+    """The module flow (read, plan, check mode or apply, read back) on one node, with its options."""
 
-    def run(self):
-        node = NodeReconciler(self, self.params)
-        before, after = (public(view) for view in node.reconcile())
-        self.exit(bool(node.actions), before=before, after=after, node=after, actions=node.actions)
+    reconciler = NodeReconciler
 
 
 def main():

@@ -7,7 +7,6 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter as docker_adapter
 from ansible_collections.virtlab.core.plugins.module_utils.topology import model
 from ansible_collections.virtlab.core.plugins.module_utils.topology import probes
 from ansible_collections.virtlab.core.plugins.module_utils.topology import report
@@ -78,6 +77,10 @@ def test_outside_reaches_pn1_but_has_no_route_to_pn3():
     assert routing.routes(LAB, "outside") == [{"dest": "10.77.1.0/24", "via": "10.77.0.1", "network": "pn1"}]
 
 
+def test_only_routers_forward():
+    assert [h for h in HOSTS if model.is_router(LAB, h)] == ["rt1", "rt2"]
+
+
 def test_routers_need_no_static_route_here():
     assert routing.routes(LAB, "rt1") == [] and routing.routes(LAB, "rt2") == []
 
@@ -120,31 +123,3 @@ def test_reachability_table_lists_broken_paths():
     lines, broken = report.reachability_table(results)
     assert len(lines) == 3 and "BROKEN" in lines[1] and lines[2].split()[4] == "ok"
     assert broken == ["outside -> calculator (10.77.1.10:50000) should be reachable: timed out"]
-
-
-def test_docker_bridge_takes_the_last_host_address():
-    assert docker_adapter.last_host_address("10.77.1.0/24") == "10.77.1.254"
-
-
-def test_docker_lab_declares_every_network_and_one_node_per_host():
-    lab = docker_adapter.docker_lab(LAB, ["rt2", "cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
-                              published_ports={"cs": ["127.0.0.1:50000:50000"]})
-    networks = dict((n["name"], n) for n in lab["networks"])
-    assert sorted(networks) == ["lab-mgmt", "lab-pn1", "lab-pn2", "lab-pn3", "lab-public"]
-    assert networks["lab-pn3"]["gateway"] == "10.77.3.254" and networks["lab-pn3"]["internal"]
-    assert networks["lab-pn3"]["routed"] and networks["lab-pn3"]["state"] == "present"
-    assert not networks["lab-mgmt"]["internal"] and not networks["lab-mgmt"]["routed"]
-    nodes = dict((n["hostname"], n) for n in lab["nodes"])
-    assert sorted(nodes) == ["cs", "rt2"], "only the hosts asked for"
-    assert nodes["rt2"]["sysctls"] == {"net.ipv4.ip_forward": 1} and nodes["cs"]["sysctls"]["net.ipv4.ip_forward"] == 0
-    assert nodes["cs"]["networks"] == [{"name": "lab-mgmt"}, {"name": "lab-pn1", "ipv4_address": "10.77.1.10"},
-                                       {"name": "lab-pn2", "ipv4_address": "10.77.2.10"}]
-    assert nodes["rt2"]["networks"][0]["name"] == "lab-pn2", "a router runs no service: no management network"
-    assert nodes["cs"]["published_ports"] == ["127.0.0.1:50000:50000"] and nodes["rt2"]["published_ports"] == []
-    assert nodes["cs"]["labels"] == {"virtlab.lab": "lab-", "virtlab.host": "cs"}
-
-
-def test_docker_lab_absent_removes_networks_too():
-    lab = docker_adapter.docker_lab(LAB, ["cs"], "lab-", "img:1", {"name": "lab-mgmt", "cidr": "10.9.0.0/24"},
-                              state="absent")
-    assert set(n["state"] for n in lab["networks"]) == {"absent"} and lab["nodes"][0]["state"] == "absent"

@@ -2,7 +2,8 @@
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The topology on Docker: exactly the input of virtlab.core.docker_lab, and the addresses Docker keeps for
-itself (no Ansible import). The one place Docker's policy for the lab lives."""
+itself (no Ansible import). The one place Docker's policy for the lab lives: the filters of
+plugins/filter/docker_lab.py hand it to the provision_docker role and to the Docker inventories."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,37 +11,55 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import attachments, network_list, service_nodes
+from ansible_collections.virtlab.core.plugins.module_utils.topology.model import (
+    attachments,
+    is_router,
+    network_list,
+    service_nodes,
+)
+
+# Every lab node may manage its routes (NET_ADMIN) and runs systemd without --privileged (SYS_ADMIN).
+NODE_CAPABILITIES = ["SYS_ADMIN", "NET_ADMIN"]
 
 
-def last_host_address(cidr):
-    """The highest usable address of a subnet (Docker's bridge takes it: lab hosts use low ones)."""
-    subnet = ipaddress.ip_network(cidr)
-    return str(subnet.broadcast_address - 1)
+def bridge_address(cidr):
+    """The address Docker's bridge takes on a network of ours: the subnet's highest host address (lab hosts use
+    low ones). Given to Docker as the network's gateway, and reserved in the topology's validation."""
+    return str(ipaddress.ip_network(cidr).broadcast_address - 1)
+
+
+def reserved_addresses(topology):
+    """{topology network: the address Docker's bridge takes on it}: no lab host may use it."""
+    return dict((name, bridge_address(spec["cidr"])) for name, spec in (topology.get("networks") or {}).items())
 
 
 def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
     """The lab on Docker as virtlab.core.docker_lab takes it: {networks: [...], nodes: [...]}.
 
-    Lab networks are internal and carry routed traffic; Docker's bridge takes each subnet's last host address.
+    Lab networks are internal and carry routed traffic; Docker's bridge takes each subnet's bridge_address.
     The NAT-ed management network (``mgmt_network``: {name, cidr}) is joined by the nodes that run a service
-    (they install packages and publish the calculator's port). One node per host in ``hosts``: routers forward,
-    every node may manage its routes (NET_ADMIN) and runs systemd without --privileged (SYS_ADMIN).
+    (they install packages and publish the calculator's port). One node per host in ``hosts`` (ValueError for a
+    host the topology does not declare): routers forward (the topology model's is_router), every node has
+    NODE_CAPABILITIES.
     """
+    unknown = [host for host in hosts if host not in (topology.get("routers") or {})
+               and host not in (topology.get("nodes") or {})]
+    if unknown:
+        raise ValueError("host %s is not declared in virtlab_topology (routers or nodes)" % unknown[0])
     network_state = "absent" if state == "absent" else "present"
     labels = {"virtlab.lab": prefix}
-    networks = [dict(name=n["name"], subnet=n["cidr"], gateway=last_host_address(n["cidr"]), internal=True,
-                     routed=True, labels=labels, state=network_state) for n in network_list(topology, prefix)]
     mgmt_cidr = str(ipaddress.ip_network(mgmt_network["cidr"]))
-    networks.append(dict(name=mgmt_network["name"], subnet=mgmt_cidr, gateway=last_host_address(mgmt_cidr),
-                         internal=False, routed=False, labels=labels, state=network_state))
+    networks = [dict(name=n["name"], subnet=n["cidr"], internal=True, routed=True)
+                for n in network_list(topology, prefix)]
+    networks.append(dict(name=mgmt_network["name"], subnet=mgmt_cidr, internal=False, routed=False))
+    for network in networks:
+        network.update(gateway=bridge_address(network["subnet"]), labels=labels, state=network_state)
     servers = service_nodes(topology)
-    routers = topology.get("routers") or {}
     nodes = []
     for host in hosts:
         nodes.append(dict(
-            name=prefix + host, hostname=host, image=image, capabilities=["SYS_ADMIN", "NET_ADMIN"],
-            sysctls={"net.ipv4.ip_forward": 1 if host in routers else 0},
+            name=prefix + host, hostname=host, image=image, capabilities=list(NODE_CAPABILITIES),
+            sysctls={"net.ipv4.ip_forward": 1 if is_router(topology, host) else 0},
             networks=([{"name": mgmt_network["name"]}] if host in servers else []) + attachments(topology, host, prefix),
             published_ports=list((published_ports or {}).get(host) or []),
             labels=dict(labels, **{"virtlab.host": host}), state=state))

@@ -14,6 +14,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabModule
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 try:
     import docker
@@ -83,10 +84,26 @@ class DockerModule(VirtlabModule):
                             status_code=getattr(exc, "status_code", None))
 
 
+def public(view):
+    """What the modules return and diff: a resource's view without internal bookkeeping."""
+    return dict((k, v) for k, v in view.items() if k not in ("id", "image_id", "_internal"))
+
+
 class Reconciler:
-    """One Docker resource of a module's options: ``find_and_plan()`` finds it and decides the actions (the one
-    decision, for check mode and the real run), ``expected()`` is the resource as the actions would leave it,
-    ``apply()`` carries them out and returns the resource as it is then."""
+    """One Docker resource of a module's options, in the steps of the module flow (base.VirtlabModule.run):
+    ``read()`` the resource as it is, ``plan(current)`` the one decision (a Plan of Action records whose
+    target is the resource's name), ``expected(current, plan)`` the resource as the plan leaves it (check
+    mode's answer), ``apply(current, plan)`` each action by its ``apply_<verb>`` method, ``read_back(current,
+    plan)`` the resource as it is then. docker_network, docker_commit and docker_node run one reconciler
+    through those steps (ReconcilerModule); docker_lab runs many, in its own order (``survey`` keeps what
+    ``read`` and ``plan`` found on the reconciler).
+
+    Subclasses set ``options`` and ``required_if`` (the options of one resource: the single-resource module's,
+    and those of each element of docker_lab's list) and ``resource_key`` (the name it is returned under)."""
+
+    options = {}
+    required_if = []
+    resource_key = None
 
     def __init__(self, module, params):
         self.module = module
@@ -94,21 +111,107 @@ class Reconciler:
         self.params = params
         self.current = {}
         self.desired = {}
-        self.actions = []
+        self.actions = Plan()
 
-    def find_and_plan(self):
+    @property
+    def name(self):
+        """The resource's name: the target of its actions, and its key in docker_lab's results."""
+        return self.params["name"]
+
+    def read(self):
         raise NotImplementedError
 
-    def expected(self):
+    def desired_view(self):
+        """The declared resource, normalised; bad input fails here, before anything changes."""
         raise NotImplementedError
 
-    def apply(self):
+    def plan(self, current):
+        """The decision for a resource that is declared present or absent: remove it, create it, or (both there)
+        what ``plan_changes`` finds; then, unless absent, what ``plan_more`` adds."""
+        plan = Plan()
+        self.desired = self.desired_view() if self.params["state"] != "absent" else {}
+        if not self.desired:
+            if current:
+                plan.add("remove", self.name, text="removed")
+            return plan
+        if not current:
+            plan.add("create", self.name, text="created")
+        else:
+            self.plan_changes(current, plan)
+        self.plan_more(current, plan)
+        return plan
+
+    def plan_changes(self, current, plan):
+        """Add to ``plan`` what turns the existing resource into ``self.desired``."""
+
+    def plan_more(self, current, plan):
+        """Add to ``plan`` what follows creation or changes (starting a node, a network's firewall rule)."""
+
+    def expected(self, current, plan):
         raise NotImplementedError
 
-    def reconcile(self):
-        """The whole cycle: (before, after); the actions are in ``self.actions``."""
-        self.find_and_plan()
-        after = self.expected()
-        if self.actions and not self.module.check_mode:
-            after = self.apply()
-        return self.current, after
+    def read_back(self, current, plan):
+        raise NotImplementedError
+
+    def failed_step(self, plan):
+        """What a failed Docker call was doing, for its error message."""
+        raise NotImplementedError
+
+    def apply(self, current, plan):
+        """Carry out the plan, each action by its ``apply_<verb>`` method; a failed Docker call fails the module
+        with the engine's own explanation."""
+        self.current = current
+        try:
+            for action in plan:
+                getattr(self, "apply_" + action.verb.replace(" ", "_").replace("-", "_"))(action)
+        except APIError as exc:
+            raise self.module.api_error(self.failed_step(plan), exc)
+
+    def survey(self):
+        """``read`` then ``plan``, both kept on the reconciler (``current``, ``actions``); returns the plan."""
+        self.current = self.read()
+        self.actions = self.plan(self.current)
+        return self.actions
+
+    def public(self, view):
+        """The view as the module returns it."""
+        return view
+
+
+class ReconcilerModule(DockerModule):
+    """A module for one Docker resource: its options, and the module flow's steps, are those of its
+    ``reconciler`` class."""
+
+    reconciler = None
+    resource = None
+
+    @property
+    def argument_spec(self):
+        return self.reconciler.options
+
+    @property
+    def module_kwargs(self):
+        return dict(required_if=self.reconciler.required_if)
+
+    @property
+    def resource_key(self):
+        return self.reconciler.resource_key
+
+    def read(self):
+        self.resource = self.reconciler(self, self.params)  # pylint: disable=not-callable
+        return self.resource.read()
+
+    def plan(self, current):
+        return self.resource.plan(current)
+
+    def expected(self, current, plan):
+        return self.resource.expected(current, plan)
+
+    def apply(self, current, plan):
+        self.resource.apply(current, plan)
+
+    def read_back(self, current, plan):
+        return self.resource.read_back(current, plan)
+
+    def exit_with(self, plan, before, after):
+        super(ReconcilerModule, self).exit_with(plan, self.resource.public(before), self.resource.public(after))

@@ -12,7 +12,8 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 SOURCE_LABEL = "virtlab.commit.source"
 FINGERPRINT_LABEL = "virtlab.commit.fingerprint"
@@ -49,24 +50,34 @@ def image_view(image):
 
 class CommitReconciler(Reconciler):
     """One commit: ``module`` gives the Docker client, lookups and check mode; ``params`` is one commit's options
-    (COMMIT_OPTIONS)."""
+    (COMMIT_OPTIONS). Its name (the target of its one verb, commit) is the image's ``repository:tag``."""
+
+    options = COMMIT_OPTIONS
+    resource_key = "image"
 
     def __init__(self, module, params):
         super(CommitReconciler, self).__init__(module, params)
         self.reference = "%s:%s" % (params["repository"], params["tag"])
         self.container = None
+        self.image = None
+
+    @property
+    def name(self):
+        return self.reference
 
     def fingerprint(self):
         return changes_fingerprint(self.container.diff(), self.params["ignore_paths"])
 
-    def find_and_plan(self):
+    def read(self):
+        self.container = self.module.find_container(self.params["container"])
+        if self.container is None:
+            raise VirtlabError("Container %s does not exist: there is nothing to commit." % self.params["container"])
+        return image_view(self.module.find_image(self.reference))
+
+    def plan(self, current):
         """The one decision: same source container, same revision (and, compared on changes, the same changed
         paths) -> nothing to do."""
         params = self.params
-        self.container = self.module.find_container(params["container"])
-        if self.container is None:
-            raise VirtlabError("Container %s does not exist: there is nothing to commit." % params["container"])
-        current = image_view(self.module.find_image(self.reference))
         desired = {"tags": [self.reference], "source_container": self.container.id, "revision": params["revision"]}
         compared = ["source_container", "revision"]
         if params["compare"] == "changes" or current.get("source_container") != self.container.id:
@@ -76,22 +87,27 @@ class CommitReconciler(Reconciler):
         if stale and "fingerprint" not in desired:
             # Recorded with the new image, so that compare=changes works on it later.
             desired["fingerprint"] = self.fingerprint()
-        self.current, self.desired = current, desired
-        self.actions = ["committed (%s differs)" % ", ".join(stale)] if stale and current else (
-            ["committed"] if stale else [])
-        return self.actions
+        self.desired = desired
+        plan = Plan()
+        if stale:
+            plan.add("commit", self.reference, text="committed ({differs} differs)" if current else "committed",
+                     stale=stale, differs=", ".join(stale))
+        return plan
 
-    def expected(self):
-        return dict(self.current, **self.desired) if self.actions else self.current
+    def expected(self, current, plan):
+        return dict(current, **self.desired) if plan else current
 
-    def apply(self):
-        """Commit; returns the new image's view."""
-        params, desired = self.params, self.desired
-        labels = {SOURCE_LABEL: self.container.id, FINGERPRINT_LABEL: desired["fingerprint"],
+    def apply_commit(self, action):
+        params = self.params
+        labels = {SOURCE_LABEL: self.container.id, FINGERPRINT_LABEL: self.desired["fingerprint"],
                   REVISION_LABEL: params["revision"]}
-        try:
-            image = self.container.commit(repository=params["repository"], tag=params["tag"],
-                                          message=params["commit_message"], conf={"Labels": labels})
-        except APIError as exc:
-            raise self.module.api_error("commit of %s to %s" % (params["container"], self.reference), exc)
-        return image_view(self.client.images.get(image.id))
+        image = self.container.commit(repository=params["repository"], tag=params["tag"],
+                                      message=params["commit_message"], conf={"Labels": labels})
+        self.image = self.client.images.get(image.id)
+
+    def failed_step(self, plan):
+        return "commit of %s to %s" % (self.params["container"], self.reference)
+
+    def read_back(self, current, plan):
+        """The new image's view."""
+        return image_view(self.image)

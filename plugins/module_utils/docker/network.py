@@ -12,7 +12,7 @@ import ipaddress
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import Reconciler
 
 NETWORK_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -77,7 +77,11 @@ class BridgeFirewall:
 
 class NetworkReconciler(Reconciler):
     """One network: ``module`` gives the Docker client, lookups, host commands and check mode; ``params`` is one
-    network's options (NETWORK_OPTIONS)."""
+    network's options (NETWORK_OPTIONS). Verbs: create, recreate, remove, allow routed."""
+
+    options = NETWORK_OPTIONS
+    required_if = NETWORK_REQUIRED_IF
+    resource_key = "network"
 
     def __init__(self, module, params):
         super(NetworkReconciler, self).__init__(module, params)
@@ -102,16 +106,31 @@ class NetworkReconciler(Reconciler):
         return {"name": self.params["name"], "subnet": str(subnet), "gateway": gateway,
                 "internal": self.params["internal"], "routed": self.params["routed"]}
 
-    def plan(self, current, desired):
-        """The one decision, for check mode and the real run: [] or created/recreated/removed."""
-        if self.params["state"] == "absent":
-            return ["removed"] if current else []
-        if not current:
-            return ["created"] + (["allowed routed traffic"] if desired["routed"] else [])
-        actions = ["recreated"] if self.recreate_reasons(current, desired) else []
-        if desired["routed"] and (actions or not current["routed"]):
-            actions.append("allowed routed traffic")
-        return actions
+    def read(self):
+        name = self.params["name"]
+        self.network = self.module.find_network(name)
+        current = network_view(self.network)
+        if current:
+            current["routed"] = self.firewall.present(current["bridge"])
+            # The network object lists running containers only; a stopped one is attached too. The low-level
+            # listing, because the high-level one inspects every container it finds.
+            current["containers"] = sorted(c["Names"][0].lstrip("/") for c in self.client.api.containers(
+                all=True, filters={"network": name}))
+        return current
+
+    def plan_changes(self, current, plan):
+        """Docker cannot change a network in place: recreate it, which fails here when containers are in the way
+        (a removal fails only when it is carried out: docker_lab removes the nodes first)."""
+        changes = self.recreate_reasons(current, self.desired)
+        if changes:
+            action = plan.add("recreate", self.name, text="recreated", changes=changes, summary=", ".join(
+                "%s %s -> %s" % (k, old, new) for k, (old, new) in sorted(changes.items())))
+            self.check_attached(current, "recreated (%s)" % action.details["summary"])
+
+    def plan_more(self, current, plan):
+        """The firewall rule of a routed network, with a new bridge or when it was lost."""
+        if self.desired["routed"] and (plan or not current["routed"]):
+            plan.add("allow routed", self.name, text="allowed routed traffic")
 
     @staticmethod
     def recreate_reasons(current, desired):
@@ -125,61 +144,44 @@ class NetworkReconciler(Reconciler):
                 "to disconnect them." % (current["name"], action, ", ".join(current["containers"])),
                 network=current)
 
-    def find_and_plan(self):
-        name = self.params["name"]
-        self.network = self.module.find_network(name)
-        current = network_view(self.network)
-        if current:
-            current["routed"] = self.firewall.present(current["bridge"])
-            # The network object lists running containers only; a stopped one is attached too. The low-level
-            # listing, because the high-level one inspects every container it finds.
-            current["containers"] = sorted(c["Names"][0].lstrip("/") for c in self.client.api.containers(
-                all=True, filters={"network": name}))
-        self.current = current
-        self.desired = self.desired_view() if self.params["state"] == "present" else {}
-        self.actions = self.plan(current, self.desired)
-        if "recreated" in self.actions:
-            self.check_attached(current, "recreated (%s)" % ", ".join(
-                "%s %s -> %s" % (k, old, new)
-                for k, (old, new) in sorted(self.recreate_reasons(current, self.desired).items())))
-        return self.actions
-
-    def expected(self):
-        """The network as it will be after the actions (check mode's answer)."""
-        if not self.actions:
-            return self.current
+    def expected(self, current, plan):
+        """The network as it will be after the plan (check mode's answer)."""
+        if not plan:
+            return current
         if not self.desired:
             return {}
-        return dict(self.current, **dict((k, v) for k, v in self.desired.items() if v is not None))
+        return dict(current, **dict((k, v) for k, v in self.desired.items() if v is not None))
 
-    def remove(self):
+    # Acting: one method a verb -----------------------------------------------------------
+    def apply_remove(self, action):
         self.check_attached(self.current, "removed")
         self.firewall.remove(self.current["bridge"])
         for container in self.current["containers"]:
             self.network.disconnect(container, force=True)
         self.network.remove()
+        self.network = None
 
-    def create(self):
+    def apply_create(self, action):
         import docker.types  # only reached when the SDK imported fine
         desired = self.desired
         pool = docker.types.IPAMPool(subnet=desired["subnet"], gateway=desired["gateway"])
-        return self.client.networks.create(
+        self.network = self.client.networks.create(
             desired["name"], driver="bridge", internal=desired["internal"], labels=self.params["labels"],
             ipam=docker.types.IPAMConfig(pool_configs=[pool]), check_duplicate=True)
 
-    def apply(self):
-        """Carry out the planned actions; returns the network as it is now."""
-        actions = self.actions
-        try:
-            if "removed" in actions or "recreated" in actions:
-                self.remove()
-            if "created" in actions or "recreated" in actions:
-                self.network = self.create()
-            after = network_view(self.network) if self.desired else {}
-            if "allowed routed traffic" in actions:
-                self.firewall.add(after["bridge"])
-            if after:
-                after["routed"] = self.firewall.present(after["bridge"])
-        except APIError as exc:
-            raise self.module.api_error("%s network %s" % (actions[0].rstrip("d"), self.params["name"]), exc)
+    def apply_recreate(self, action):
+        self.apply_remove(action)
+        self.apply_create(action)
+
+    def apply_allow_routed(self, action):
+        self.firewall.add(network_view(self.network)["bridge"])
+
+    def failed_step(self, plan):
+        return "%s network %s" % (plan[0].verb, self.name)
+
+    def read_back(self, current, plan):
+        """The network as it is now, with its firewall rule; {} once removed."""
+        after = network_view(self.network) if self.desired else {}
+        if after:
+            after["routed"] = self.firewall.present(after["bridge"])
         return after

@@ -14,7 +14,7 @@ import re
 from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed, VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_until
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
-from ansible_collections.virtlab.core.plugins.module_utils.docker.base import APIError, Reconciler
+from ansible_collections.virtlab.core.plugins.module_utils.docker.base import Reconciler, public
 
 NODE_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -95,11 +95,6 @@ def container_view(container):
     }
 
 
-def public(view):
-    """What the modules return and diff: the view without internal bookkeeping."""
-    return dict((k, v) for k, v in view.items() if k not in ("id", "image_id", "_internal"))
-
-
 def declared_only(current, declared):
     return dict((k, v) for k, v in current.items() if k in declared)
 
@@ -122,7 +117,12 @@ class NodeReconciler(Reconciler):
     """One node: ``module`` gives the Docker client, lookups and check mode; ``params`` is one node's options
     (NODE_OPTIONS). ``planned_networks`` (name -> {internal, subnet}) are networks the same call creates or
     recreates before the node: the node is planned against them as they will be, even in check mode.
-    ``planned_images`` (name:tag -> what stands for its id) are images the same call commits before the node."""
+    ``planned_images`` (name:tag -> what stands for its id) are images the same call commits before the node.
+    Verbs: create, recreate, remove, disconnect, connect, readdress, start, stop."""
+
+    options = NODE_OPTIONS
+    required_if = NODE_REQUIRED_IF
+    resource_key = "node"
 
     def __init__(self, module, params, planned_networks=None, planned_images=None):
         super(NodeReconciler, self).__init__(module, params)
@@ -186,59 +186,57 @@ class NodeReconciler(Reconciler):
         return internal
 
     # The one decision -------------------------------------------------------------
-    def plan(self, current, desired):
-        """Actions turning ``current`` into ``desired``, used by check mode and the real run alike."""
-        state = self.params["state"]
-        if state == "absent":
-            return ["removed"] if current else []
-        actions = []
-        if not current:
-            actions.append("created")
-        else:
-            # The image's own env (PATH...) and labels are part of the container's: compare declared keys only.
-            seen = dict(current, env=declared_only(current["env"], desired["env"]),
-                        labels=declared_only(current["labels"], desired["labels"]))
-            changed = differences(seen, dict((k, desired[k]) for k in CREATE_TIME_KEYS))
-            if changed:
-                actions.append("recreated (%s)" % ", ".join(
-                    "%s %s -> %s" % (key, _short(old), _short(new)) for key, (old, new) in sorted(changed.items())))
-            else:
-                have = current["networks"]
-                for name in sorted(set(have) - set(desired["networks"])):
-                    actions.append("disconnected %s" % name)
-                for name, address in sorted(desired["networks"].items()):
-                    if name not in have:
-                        actions.append("connected %s (%s)" % (name, address or "any address"))
-                    elif address is not None and have[name] != address:
-                        actions.append("re-addressed %s (%s -> %s)" % (name, have[name], address))
-        running = bool(current.get("running")) and not any(a.startswith("recreated") for a in actions)
-        if state == "started" and not running:
-            actions.append("started")
-        if state == "stopped" and current.get("running"):
-            actions.append("stopped")
-        return actions
-
-    def find_and_plan(self):
-        """Find the container, normalise the declaration and decide; returns the actions."""
+    def read(self):
         self.container = self.module.find_container(self.params["name"])
-        self.current = container_view(self.container)
-        self.desired = self.desired_view() if self.params["state"] != "absent" else {}
-        self.actions = self.plan(self.current, self.desired)
-        return self.actions
+        return container_view(self.container)
 
-    def expected(self):
-        """The node as it will be after the actions (check mode's answer); addresses Docker chooses are shown as
+    def plan_changes(self, current, plan):
+        """Settings fixed at creation recreate the node; networks change in place."""
+        desired, name = self.desired, self.name
+        # The image's own env (PATH...) and labels are part of the container's: compare declared keys only.
+        seen = dict(current, env=declared_only(current["env"], desired["env"]),
+                    labels=declared_only(current["labels"], desired["labels"]))
+        changes = differences(seen, dict((k, desired[k]) for k in CREATE_TIME_KEYS))
+        if changes:
+            plan.add("recreate", name, text="recreated ({summary})", changes=changes, summary=", ".join(
+                "%s %s -> %s" % (key, _short(old), _short(new)) for key, (old, new) in sorted(changes.items())))
+            return
+        have = current["networks"]
+        for network in sorted(set(have) - set(desired["networks"])):
+            plan.add("disconnect", name, text="disconnected {network}", network=network)
+        for network, address in sorted(desired["networks"].items()):
+            if network not in have:
+                plan.add("connect", name, text="connected {network} ({shown})", network=network,
+                         address=address, shown=address or "any address")
+            elif address is not None and have[network] != address:
+                plan.add("readdress", name, text="re-addressed {network} ({old} -> {address})",
+                         network=network, old=have[network], address=address)
+
+    def plan_more(self, current, plan):
+        """Started or stopped as declared (a recreated node is not running)."""
+        state = self.params["state"]
+        running = bool(current.get("running")) and not plan.has("recreate")
+        if state == "started" and not running:
+            plan.add("start", self.name, text="started")
+        if state == "stopped" and current.get("running"):
+            plan.add("stop", self.name, text="stopped")
+
+    def expected(self, current, plan):
+        """The node as it will be after the plan (check mode's answer); addresses Docker chooses are shown as
         they are now, or unknown."""
         if self.params["state"] == "absent":
             return {}
-        if not self.actions:
-            return self.current
-        current_networks = self.current.get("networks", {})
+        if not plan:
+            return current
+        current_networks = current.get("networks", {})
         networks = dict((n, a or current_networks.get(n)) for n, a in self.desired["networks"].items())
         state = self.params["state"]
-        replaced = any(a == "created" or a.startswith("recreated") for a in self.actions)
+        replaced = plan.has("create", "recreate")
         return dict(self.desired, networks=networks, running=state == "started" or (
-            state == "present" and bool(self.current.get("running")) and not replaced))
+            state == "present" and bool(current.get("running")) and not replaced))
+
+    def public(self, view):
+        return public(view)
 
     # Acting ---------------------------------------------------------------------------
     def create(self, desired):
@@ -264,18 +262,6 @@ class NodeReconciler(Reconciler):
             self.client.networks.get(name).connect(container, ipv4_address=desired["networks"][name])
         return container
 
-    def reconcile_networks(self, container, desired):
-        have = container_view(container)["networks"]
-        for name in sorted(set(have) - set(desired["networks"])):
-            self.client.networks.get(name).disconnect(container, force=True)
-        for name, address in sorted(desired["networks"].items()):
-            if name in have and (address is None or have[name] == address):
-                continue
-            network = self.client.networks.get(name)
-            if name in have:
-                network.disconnect(container, force=True)
-            network.connect(container, ipv4_address=address)
-
     def booted(self):
         """None while systemd boots; its state once booted. A container that exits is a failure, not a wait."""
         container = self.container
@@ -290,41 +276,44 @@ class NodeReconciler(Reconciler):
         status = output.decode("utf-8", "replace").strip()
         return status if status in ("running", "degraded") else None
 
-    def needs_boot_wait(self):
-        return "started" in self.actions and self.desired.get("systemd")
+    # One method a verb; apply() runs them in the plan's order, without waiting for systemd (read_back waits).
+    def apply_remove(self, action):
+        self.container.remove(force=True)
+        self.container = None
 
-    def start_actions(self):
-        """Carry out the planned actions, without waiting for systemd (see wait_booted)."""
-        container, desired, actions = self.container, self.desired, self.actions
-        try:
-            for action in actions:
-                if action == "removed" or action.startswith("recreated"):
-                    container.remove(force=True)
-                    container = None
-                if action == "created" or action.startswith("recreated"):
-                    container = self.create(desired)
-                if action == "stopped":
-                    container.stop(timeout=20)
-            if any(a.split()[0] in ("connected", "disconnected", "re-addressed") for a in actions):
-                self.reconcile_networks(container, desired)
-            if "started" in actions:
-                container.start()
-        except APIError as exc:
-            raise self.module.api_error("%s of node %s" % (", ".join(actions), self.params["name"]), exc)
-        self.container = container
+    def apply_create(self, action):
+        self.container = self.create(self.desired)
 
-    def wait_booted(self):
-        if self.needs_boot_wait():
+    def apply_recreate(self, action):
+        self.apply_remove(action)
+        self.apply_create(action)
+
+    def apply_disconnect(self, action):
+        self.client.networks.get(action.details["network"]).disconnect(self.container, force=True)
+
+    def apply_connect(self, action):
+        self.client.networks.get(action.details["network"]).connect(
+            self.container, ipv4_address=action.details["address"])
+
+    def apply_readdress(self, action):
+        self.apply_disconnect(action)
+        self.apply_connect(action)
+
+    def apply_start(self, action):
+        self.container.start()
+
+    def apply_stop(self, action):
+        self.container.stop(timeout=20)
+
+    def failed_step(self, plan):
+        return "%s of node %s" % (", ".join(plan.texts()), self.name)
+
+    def read_back(self, current, plan):
+        """The node as it is now, once systemd has booted when the plan started it (docker_lab starts all its
+        nodes before it reads back any, so they boot together)."""
+        if plan.has("start") and self.desired.get("systemd"):
             wait_until(self.booted, self.params["boot_timeout"], "systemd to boot in %s" % self.container.name)
-
-    def after(self):
-        """The node as it is now (after apply and wait)."""
         if self.container is None:
             return {}
         self.container.reload()
         return container_view(self.container)
-
-    def apply(self):
-        self.start_actions()
-        self.wait_booted()
-        return self.after()
