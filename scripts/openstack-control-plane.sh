@@ -3,9 +3,21 @@
 # for the tests of the openstack_* modules (tests/openstack) and the OpenStack playbooks.
 #
 # Debian bookworm's own packages (OpenStack Zed): MariaDB, RabbitMQ, Keystone and Placement (under
-# uwsgi), Glance, Neutron (ML2 openvswitch, no agents but a fake heartbeat) and Nova (api, conductor,
-# scheduler, and nova-compute with a fake virt driver). There is no data plane: servers, ports,
-# routers and floating IPs exist in the databases only, and no guest boots.
+# uwsgi), Glance, Neutron and Nova, with two compute hosts:
+#
+#   virtlab-compute  nova-compute with a fake virt driver (and a fake Open vSwitch agent heartbeat):
+#                    servers reach ACTIVE at once and nothing boots. Images with the property
+#                    hypervisor_type=fake are scheduled there (the seeded `fake-debian-12`): the
+#                    API tests, fast and with no guest.
+#   virtlab-qemu     the data plane: nova-compute with libvirt and QEMU in emulation (TCG; never
+#                    KVM), Neutron ML2 linuxbridge + l2population with the linuxbridge, L3, DHCP
+#                    and metadata agents. Images with hypervisor_type=qemu are scheduled there: the
+#                    guest image built by scripts/build-guest-image.sh, uploaded as `debian-12`.
+#
+# The external network `public` (flat) is the bridge br-ex holding 172.24.4.1/24 on this machine:
+# floating IPs answer from here. A FORWARD rule drops whatever leaves br-ex for another interface,
+# so guests reach this machine and nothing beyond it. Docker may run next to it.
+# VIRTLAB_OS_DATA_PLANE=0 starts the control plane with the fake compute host only.
 #
 # Idempotent: on a machine where it already runs, it checks the services and returns within
 # seconds. It prints its own duration. Needs root (apt-get, services); uses no systemd.
@@ -17,9 +29,12 @@
 #   /var/lib/virtlab-openstack/          generated passwords, stamps
 #   /var/log/virtlab-openstack/          one log per service
 #   /run/virtlab-openstack/              one pid file per service
+#   <repo>/.cache/openstack/id_ed25519    the SSH key of the test user's key pair `virtlab`
 #
 #   scripts/openstack-control-plane.sh          install if needed, start, wait until usable
-#   scripts/openstack-control-plane.sh stop     stop every service it started
+#   scripts/openstack-control-plane.sh stop     stop every service it started, the guests, dnsmasq
+#                                               and haproxy, and remove the namespaces, bridges and
+#                                               firewall rules of the data plane
 set -euo pipefail
 
 STARTED_AT=$(date +%s)
@@ -30,16 +45,35 @@ STATE_DIR=/var/lib/virtlab-openstack
 LOG_DIR=/var/log/virtlab-openstack
 RUN_DIR=/run/virtlab-openstack
 PY=/usr/bin/python3                 # Debian's Python, where Debian's OpenStack lives
-COMPUTE_HOST=virtlab-compute
+COMPUTE_HOST=virtlab-compute        # the fake hypervisor
+QEMU_HOST=virtlab-qemu              # the data plane (libvirt/QEMU, Neutron's agents)
+DATA_PLANE="${VIRTLAB_OS_DATA_PLANE:-1}"
+PUBLIC_BRIDGE=br-ex                 # the flat physical network `public`
+PUBLIC_ADDRESS=172.24.4.1/24        # this machine on it; the floating IPs are in this /24
+VTEP_BRIDGE=br-vtep                 # holds the VXLAN endpoint address (local_ip)
+VTEP_ADDRESS=172.24.5.1
+SSH_KEY="$(dirname "$CLOUDS_YAML")/id_ed25519"
 REGION=RegionOne
 RABBIT_URL="rabbit://guest:guest@127.0.0.1:5672/"
 KEYSTONE_URL="http://127.0.0.1:5000/v3/"
 
 PACKAGES="mariadb-server rabbitmq-server python3-pymysql keystone glance placement-api nova-api
-nova-conductor nova-scheduler python3-nova neutron-server uwsgi-plugin-python3 curl"
+nova-conductor nova-scheduler python3-nova neutron-server uwsgi-plugin-python3 curl openssh-client"
 # The order they start in; each has a pid file in $RUN_DIR.
 DAEMONS="mariadb rabbitmq keystone placement glance-api neutron-server ovs-agent-heartbeat nova-api
 nova-conductor nova-scheduler nova-compute"
+if [ "$DATA_PLANE" = 1 ]; then
+  PACKAGES="$PACKAGES nova-compute nova-compute-qemu libvirt-daemon-system python3-libvirt
+neutron-linuxbridge-agent neutron-l3-agent neutron-dhcp-agent neutron-metadata-agent haproxy
+dnsmasq-base dnsmasq-utils ipset conntrack ebtables iptables genisoimage qemu-utils sudo debootstrap"
+  DAEMONS="mariadb rabbitmq keystone placement glance-api neutron-server ovs-agent-heartbeat
+linuxbridge-agent dhcp-agent l3-agent metadata-agent nova-api nova-conductor nova-scheduler
+nova-compute virtlogd libvirtd nova-compute-qemu"
+fi
+# Every daemon this script may have started, in start order: `stop` stops them all.
+ALL_DAEMONS="mariadb rabbitmq keystone placement glance-api neutron-server ovs-agent-heartbeat
+linuxbridge-agent dhcp-agent l3-agent metadata-agent nova-api nova-conductor nova-scheduler
+nova-compute virtlogd libvirtd nova-compute-qemu"
 
 log() { printf '[openstack-control-plane] %s\n' "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
@@ -65,9 +99,22 @@ start_daemon() { # name command...
   echo $! >"$RUN_DIR/$name.pid"
 }
 
+stop_pid() { # name pid: TERM its process group, KILL what is left after 20 s
+  local name=$1 pid=$2 i
+  log "stopping $name ($pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 40); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  log "$name ($pid) still runs after 20 s: KILL"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+}
+
 stop_all() {
-  local name pid
-  for name in $(echo "$DAEMONS" | tr ' ' '\n' | tac); do
+  local name
+  destroy_guests
+  for name in $(echo "$ALL_DAEMONS" | tr ' ' '\n' | tac); do
     # RabbitMQ's wrapper switches user (su), so its Erlang VM is not in the wrapper's process
     # group: ask it to stop. MariaDB too is stopped the clean way.
     case $name in
@@ -75,11 +122,135 @@ stop_all() {
       mariadb) mysqladmin shutdown >/dev/null 2>&1 || true ;;
     esac
     if is_running "$name"; then
-      pid=$(cat "$RUN_DIR/$name.pid")
-      log "stopping $name ($pid)"
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      stop_pid "$name" "$(cat "$RUN_DIR/$name.pid")"
     fi
     rm -f "$RUN_DIR/$name.pid"
+  done
+  remove_data_plane_leftovers
+}
+
+# ------------------------------------------------------------------------------------------
+# The data plane's traces outside the daemons: guests, dnsmasq and haproxy (they daemonize out
+# of the agents' process groups), namespaces, bridges, firewall rules.
+# ------------------------------------------------------------------------------------------
+destroy_guests() {
+  local domain pidfile
+  if command -v virsh >/dev/null 2>&1 && [ -S /run/libvirt/libvirt-sock ] \
+      && timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; then
+    for domain in $(timeout 20 virsh -c qemu:///system list --name 2>/dev/null); do
+      log "destroying guest $domain"
+      timeout 30 virsh -c qemu:///system destroy "$domain" >/dev/null 2>&1 || true
+    done
+  fi
+  # Guests whose libvirtd is gone: libvirt's pid files name them.
+  for pidfile in /run/libvirt/qemu/*.pid; do
+    [ -s "$pidfile" ] || continue
+    if kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      stop_pid "guest $(basename "$pidfile" .pid)" "$(cat "$pidfile")"
+    fi
+  done
+}
+
+remove_iptables_chains() { # iptables|ip6tables: every neutron-* chain and the jumps to them
+  local cmd=$1 table rule chain
+  command -v "$cmd-save" >/dev/null 2>&1 || return 0
+  for table in filter nat mangle raw; do
+    "$cmd-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j neutron-' | sed 's/^-A /-D /' \
+      | while read -r rule; do eval "$cmd -w -t $table $rule" 2>/dev/null || true; done
+    for chain in $("$cmd-save" -t "$table" 2>/dev/null | grep -oE '^:neutron-[^ ]+' | cut -c2-); do
+      "$cmd" -w -t "$table" -F "$chain" 2>/dev/null || true
+    done
+    for chain in $("$cmd-save" -t "$table" 2>/dev/null | grep -oE '^:neutron-[^ ]+' | cut -c2-); do
+      "$cmd" -w -t "$table" -X "$chain" 2>/dev/null || true
+    done
+  done
+}
+
+remove_data_plane_leftovers() {
+  local pidfile pid ns link set rule chain
+  for pidfile in /var/lib/neutron/dhcp/*/pid /var/lib/neutron/external/pids/*.pid; do
+    [ -s "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping $(basename "$(dirname "$pidfile")")/$(basename "$pidfile") ($pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+  if command -v ip >/dev/null 2>&1; then
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(qrouter|qdhcp)-' || true); do
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+      ip netns delete "$ns" 2>/dev/null || true
+    done
+    for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 \
+                  | grep -E '^(brq[0-9a-f-]+|vxlan-[0-9]+|tap[0-9a-f]{8}-[0-9a-f]{2})$' || true); do
+      ip link delete "$link" 2>/dev/null || true
+    done
+  fi
+  remove_iptables_chains iptables
+  remove_iptables_chains ip6tables
+  if command -v ebtables >/dev/null 2>&1; then
+    for table in filter nat; do
+      ebtables -t "$table" -L 2>/dev/null | grep -E -- '-j neutron' | while read -r rule; do
+        for chain in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do
+          # shellcheck disable=SC2086
+          ebtables -t "$table" -D "$chain" $rule 2>/dev/null || true
+        done
+      done
+      for chain in $(ebtables -t "$table" -L 2>/dev/null | sed -nE 's/^Bridge chain: (neutron[^,]*),.*/\1/p'); do
+        ebtables -t "$table" -F "$chain" 2>/dev/null || true
+        ebtables -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  fi
+  if command -v ipset >/dev/null 2>&1; then
+    for set in $(ipset list -n 2>/dev/null | grep -E '^NIPv[46]' || true); do
+      ipset destroy "$set" 2>/dev/null || true
+    done
+  fi
+  remove_host_network
+}
+
+# ------------------------------------------------------------------------------------------
+# The host side of the data plane: the external bridge, the VXLAN endpoint, the guard rule
+# ------------------------------------------------------------------------------------------
+guard_rule() { # iptables|ip6tables -C|-I|-D
+  local cmd=$1 op=$2
+  if [ "$op" = -I ]; then set -- -I FORWARD 1; else set -- "$op" FORWARD; fi
+  "$cmd" -w "$@" -i "$PUBLIC_BRIDGE" ! -o "$PUBLIC_BRIDGE" \
+    -m comment --comment "virtlab: guests reach this machine only" -j DROP
+}
+
+ensure_bridge() { # name address
+  ip link show "$1" >/dev/null 2>&1 || ip link add "$1" type bridge
+  ip addr show dev "$1" | grep -q " ${2%/*}/" || ip addr add "$2" dev "$1"
+  ip link set "$1" up
+}
+
+setup_host_network() {
+  ensure_bridge "$PUBLIC_BRIDGE" "$PUBLIC_ADDRESS"
+  ensure_bridge "$VTEP_BRIDGE" "$VTEP_ADDRESS/32"
+  local cmd
+  for cmd in iptables ip6tables; do
+    guard_rule "$cmd" -C 2>/dev/null || guard_rule "$cmd" -I \
+      || die "could not add the FORWARD rule that keeps guests on this machine ($cmd)"
+  done
+}
+
+host_network_ok() {
+  ip addr show dev "$PUBLIC_BRIDGE" 2>/dev/null | grep -q " ${PUBLIC_ADDRESS} " \
+    && ip addr show dev "$VTEP_BRIDGE" 2>/dev/null | grep -q " $VTEP_ADDRESS/32 " \
+    && guard_rule iptables -C 2>/dev/null && guard_rule ip6tables -C 2>/dev/null
+}
+
+remove_host_network() {
+  local cmd
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null 2>&1 || continue
+    while guard_rule "$cmd" -C 2>/dev/null; do guard_rule "$cmd" -D || break; done
+  done
+  for link in "$PUBLIC_BRIDGE" "$VTEP_BRIDGE"; do
+    ip link show "$link" >/dev/null 2>&1 && ip link delete "$link" 2>/dev/null || true
   done
 }
 
@@ -110,7 +281,24 @@ $(tail -n 20 "$LOG_DIR/$1.log" 2>/dev/null)"
 seed() { # phase
   VIRTLAB_OS_SERVICE_PASSWORD="$SERVICE_PW" VIRTLAB_OS_TEST_PASSWORD="$TEST_PW" \
   VIRTLAB_OS_COMPUTE_HOST="$COMPUTE_HOST" OS_CLIENT_CONFIG_FILE="$CLOUDS_YAML" \
+  VIRTLAB_OS_QEMU_HOST="$([ "$DATA_PLANE" = 1 ] && echo "$QEMU_HOST")" \
+  VIRTLAB_OS_SSH_KEY="$SSH_KEY" \
     "$PY" "$HELPERS/seed.py" "$1"
+}
+
+# The guest image: built once (cached by content), uploaded once as `debian-12` (idempotent).
+guest_image() {
+  OS_CLIENT_CONFIG_FILE="$CLOUDS_YAML" VIRTLAB_PYTHON="$PY" \
+    bash "$REPO/scripts/build-guest-image.sh" upload --cloud virtlab-admin --name debian-12 \
+    >>"$LOG_DIR/guest-image.log" 2>&1 || die "the guest image could not be built or uploaded; see $LOG_DIR/guest-image.log:
+$(tail -n 20 "$LOG_DIR/guest-image.log")"
+}
+
+# The test user's SSH key (its key pair `virtlab` is seeded from it).
+ensure_ssh_key() {
+  [ -s "$SSH_KEY" ] && [ -s "$SSH_KEY.pub" ] && return 0
+  rm -f "$SSH_KEY" "$SSH_KEY.pub"
+  ssh-keygen -q -t ed25519 -N '' -C virtlab-test -f "$SSH_KEY" || die "ssh-keygen failed"
 }
 
 all_running() {
@@ -120,6 +308,7 @@ all_running() {
 
 if [ "${1:-}" = stop ]; then
   stop_all
+  log "stopped ($(elapsed))"
   exit 0
 fi
 
@@ -135,6 +324,9 @@ if [ ! -s "$STATE_DIR/passwords" ]; then
   printf 'DB_PW=%s\nADMIN_PW=%s\nSERVICE_PW=%s\nTEST_PW=%s\n' "$(gen)" "$(gen)" "$(gen)" "$(gen)" \
     >"$STATE_DIR/passwords"
   umask 022
+fi
+if ! grep -q '^METADATA_SECRET=' "$STATE_DIR/passwords"; then
+  printf 'METADATA_SECRET=%s\n' "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" >>"$STATE_DIR/passwords"
 fi
 # shellcheck disable=SC1091
 . "$STATE_DIR/passwords"
@@ -169,7 +361,9 @@ EOF
 }
 
 # Warm start: everything runs already and a server could be scheduled now.
-if all_running && [ -s "$CLOUDS_YAML" ] && seed verify >/dev/null 2>&1; then
+if all_running && [ -s "$CLOUDS_YAML" ] && { [ "$DATA_PLANE" != 1 ] || host_network_ok; } \
+    && seed verify >/dev/null 2>&1; then
+  if [ "$DATA_PLANE" = 1 ]; then guest_image; fi
   log "already running ($(elapsed)); clouds.yaml: $CLOUDS_YAML"
   exit 0
 fi
@@ -240,6 +434,16 @@ region_name = $REGION
 EOF
 }
 
+if [ "$DATA_PLANE" = 1 ]; then
+  MECHANISM_DRIVERS=openvswitch,linuxbridge,l2population
+  NOVA_APIS=osapi_compute,metadata
+  NOTIFY_NOVA=true
+else
+  MECHANISM_DRIVERS=openvswitch
+  NOVA_APIS=osapi_compute
+  NOTIFY_NOVA=false
+fi
+
 write_configs() {
   mkdir -p /var/lib/glance/images /var/lib/glance/lock /var/lib/neutron/lock /var/lib/nova/lock \
            /var/lib/nova/instances
@@ -308,23 +512,31 @@ allow_overlapping_ips = true
 # soon, or a client that opens many connections (a test run) exhausts the pool and Neutron hangs.
 client_socket_timeout = 30
 wsgi_default_pool_size = 1000
-notify_nova_on_port_status_changes = false
-notify_nova_on_port_data_changes = false
+notify_nova_on_port_status_changes = $NOTIFY_NOVA
+notify_nova_on_port_data_changes = $NOTIFY_NOVA
 state_path = /var/lib/neutron
+# The agents' host: the data plane's compute host (port binding matches on it).
+host = $QEMU_HOST
 [agent]
 report_interval = 20
+root_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf
+root_helper_daemon = sudo neutron-rootwrap-daemon /etc/neutron/rootwrap.conf
+[experimental]
+# Zed's linuxbridge mechanism driver and agent refuse to start without it.
+linuxbridge = true
 [database]
 connection = $(db_url neutron)
 [oslo_concurrency]
 lock_path = /var/lib/neutron/lock
 $(authtoken neutron)
+$(service_auth nova nova)
 EOF
 
   cat >/etc/neutron/plugins/ml2/ml2_conf.ini <<EOF
 [ml2]
 type_drivers = flat,vxlan
 tenant_network_types = vxlan
-mechanism_drivers = openvswitch
+mechanism_drivers = $MECHANISM_DRIVERS
 extension_drivers = port_security
 [ml2_type_flat]
 flat_networks = public
@@ -336,17 +548,16 @@ EOF
 
   cat >/etc/nova/nova.conf <<EOF
 [DEFAULT]
-host = $COMPUTE_HOST
 my_ip = 127.0.0.1
 transport_url = $RABBIT_URL
-enabled_apis = osapi_compute
+enabled_apis = $NOVA_APIS
 osapi_compute_listen = 127.0.0.1
 osapi_compute_listen_port = 8774
 osapi_compute_workers = 1
-compute_driver = virtlab_fake.SnapshotFakeDriver
+metadata_listen = 127.0.0.1
+metadata_listen_port = 8775
+metadata_workers = 1
 allow_resize_to_same_host = true
-vif_plugging_is_fatal = false
-vif_plugging_timeout = 0
 state_path = /var/lib/nova
 instances_path = /var/lib/nova/instances
 [api]
@@ -360,6 +571,10 @@ workers = 1
 [scheduler]
 workers = 1
 discover_hosts_in_cells_interval = 30
+[filter_scheduler]
+# ImagePropertiesFilter sends images with hypervisor_type=fake to the fake host and images with
+# hypervisor_type=qemu to the data plane.
+enabled_filters = ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 [oslo_concurrency]
 lock_path = /var/lib/nova/lock
 [wsgi]
@@ -370,7 +585,78 @@ region_name = $REGION
 $(authtoken nova)
 $(service_auth placement placement)
 $(service_auth neutron neutron)
+service_metadata_proxy = true
+metadata_proxy_shared_secret = $METADATA_SECRET
 EOF
+
+  # Each compute host: the common nova.conf, then its own file.
+  cat >/etc/nova/nova-compute-fake.conf <<EOF
+[DEFAULT]
+host = $COMPUTE_HOST
+compute_driver = virtlab_fake.SnapshotFakeDriver
+vif_plugging_is_fatal = false
+vif_plugging_timeout = 0
+EOF
+
+  [ "$DATA_PLANE" = 1 ] || return 0
+
+  cat >/etc/nova/nova-compute-qemu.conf <<EOF
+[DEFAULT]
+host = $QEMU_HOST
+compute_driver = libvirt.LibvirtDriver
+instances_path = /var/lib/nova/instances
+# Guests get their metadata (SSH key, hostname, networks) on a config drive: no wait on the
+# metadata service at first boot.
+force_config_drive = true
+reserved_host_memory_mb = 1024
+vif_plugging_is_fatal = true
+vif_plugging_timeout = 120
+[libvirt]
+# Emulation (TCG). Never kvm: nested KVM hangs on this kind of machine.
+virt_type = qemu
+cpu_mode = none
+[vnc]
+enabled = false
+[spice]
+enabled = false
+EOF
+
+  cat >/etc/neutron/plugins/ml2/linuxbridge_agent.ini <<EOF
+[linux_bridge]
+bridge_mappings = public:$PUBLIC_BRIDGE
+[vxlan]
+enable_vxlan = true
+local_ip = $VTEP_ADDRESS
+l2_population = true
+[securitygroup]
+enable_security_group = true
+firewall_driver = iptables
+[agent]
+polling_interval = 2
+EOF
+
+  cat >/etc/neutron/l3_agent.ini <<EOF
+[DEFAULT]
+interface_driver = linuxbridge
+EOF
+
+  cat >/etc/neutron/dhcp_agent.ini <<EOF
+[DEFAULT]
+interface_driver = linuxbridge
+dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
+enable_isolated_metadata = true
+EOF
+
+  cat >/etc/neutron/metadata_agent.ini <<EOF
+[DEFAULT]
+nova_metadata_host = 127.0.0.1
+nova_metadata_port = 8775
+metadata_proxy_shared_secret = $METADATA_SECRET
+metadata_workers = 1
+EOF
+
+  # libvirt makes no network of its own: Neutron plugs the guests.
+  rm -f /etc/libvirt/qemu/networks/autostart/default.xml
 }
 
 # ------------------------------------------------------------------------------------------
@@ -465,16 +751,45 @@ start_services() {
   wait_http neutron-server http://127.0.0.1:9696/
   start_daemon ovs-agent-heartbeat "$PY" "$HELPERS/ovs_agent_heartbeat.py" "$COMPUTE_HOST" \
     --config-file /etc/neutron/neutron.conf
+  if [ "$DATA_PLANE" = 1 ]; then
+    local conf=/etc/neutron/neutron.conf
+    start_daemon linuxbridge-agent neutron-linuxbridge-agent --config-file "$conf" \
+      --config-file /etc/neutron/plugins/ml2/linuxbridge_agent.ini
+    start_daemon dhcp-agent neutron-dhcp-agent --config-file "$conf" --config-file /etc/neutron/dhcp_agent.ini
+    start_daemon l3-agent neutron-l3-agent --config-file "$conf" --config-file /etc/neutron/l3_agent.ini
+    start_daemon metadata-agent neutron-metadata-agent --config-file "$conf" \
+      --config-file /etc/neutron/metadata_agent.ini
+  fi
   start_daemon nova-api nova-api --config-file /etc/nova/nova.conf
   start_daemon nova-conductor nova-conductor --config-file /etc/nova/nova.conf
   start_daemon nova-scheduler nova-scheduler --config-file /etc/nova/nova.conf
-  start_daemon nova-compute "$PY" "$HELPERS/nova_compute_fake.py" --config-file /etc/nova/nova.conf
+  start_daemon nova-compute "$PY" "$HELPERS/nova_compute_fake.py" --config-file /etc/nova/nova.conf \
+    --config-file /etc/nova/nova-compute-fake.conf
+  if [ "$DATA_PLANE" = 1 ]; then
+    mkdir -p /run/libvirt
+    start_daemon virtlogd /usr/sbin/virtlogd
+    start_daemon libvirtd /usr/sbin/libvirtd
+    # The first start probes every QEMU architecture (about a minute); cached afterwards.
+    wait_for 240 libvirtd virsh -c qemu:///system version \
+      || die "libvirtd does not answer; see $LOG_DIR/libvirtd.log:
+$(tail -n 20 "$LOG_DIR/libvirtd.log")"
+    # No network of libvirt's own (an autostarted `default` would make a bridge and a dnsmasq).
+    if virsh -c qemu:///system net-info default >/dev/null 2>&1; then
+      virsh -c qemu:///system net-destroy default >/dev/null 2>&1 || true
+      virsh -c qemu:///system net-autostart default --disable >/dev/null 2>&1 || true
+    fi
+    start_daemon nova-compute-qemu nova-compute --config-file /etc/nova/nova.conf \
+      --config-file /etc/nova/nova-compute-qemu.conf
+  fi
   wait_http nova-api http://127.0.0.1:8774/
 }
 
 compute_host_mapped() {
   nova-manage cell_v2 discover_hosts >>"$LOG_DIR/db-sync.log" 2>&1
-  nova-manage cell_v2 list_hosts 2>/dev/null | grep -q " $COMPUTE_HOST "
+  local hosts
+  hosts=$(nova-manage cell_v2 list_hosts 2>/dev/null)
+  echo "$hosts" | grep -q " $COMPUTE_HOST " || return 1
+  [ "$DATA_PLANE" != 1 ] || echo "$hosts" | grep -q " $QEMU_HOST "
 }
 
 usable() { seed verify >>"$LOG_DIR/seed.log" 2>&1; }
@@ -482,6 +797,7 @@ usable() { seed verify >>"$LOG_DIR/seed.log" 2>&1; }
 # ------------------------------------------------------------------------------------------
 log "cold start"
 write_configs
+if [ "$DATA_PLANE" = 1 ]; then setup_host_network; ensure_ssh_key; fi
 start_infrastructure
 create_databases
 sync_databases
@@ -492,7 +808,8 @@ $(tail -n 20 "$LOG_DIR/seed.log")"
 wait_for 120 "compute host" compute_host_mapped \
   || die "nova-compute did not register $COMPUTE_HOST; see $LOG_DIR/nova-compute.log:
 $(tail -n 20 "$LOG_DIR/nova-compute.log")"
-wait_for 120 "a usable cloud" usable \
+wait_for 180 "a usable cloud" usable \
   || die "the control plane is not usable; see $LOG_DIR/seed.log:
 $(tail -n 5 "$LOG_DIR/seed.log")"
+if [ "$DATA_PLANE" = 1 ]; then guest_image; fi
 log "running ($(elapsed)); clouds.yaml: $CLOUDS_YAML (clouds virtlab-test, virtlab-admin)"

@@ -22,7 +22,11 @@ CLOUDS_YAML = os.environ.get("VIRTLAB_OS_CLOUDS_YAML",
                              os.path.join(REPO, ".cache", "openstack", "clouds.yaml"))
 TEST_CLOUD = "virtlab-test"
 ADMIN_CLOUD = "virtlab-admin"
-IMAGE = "debian-12"
+# The fake hypervisor's image (servers reach ACTIVE at once, nothing boots): the API tests.
+IMAGE = "fake-debian-12"
+# The data plane's: a bootable Debian built by scripts/build-guest-image.sh.
+GUEST_IMAGE = "debian-12"
+KEY_PAIR = "virtlab"
 FLAVOR = "m1.tiny"
 BIGGER_FLAVOR = "m1.small"
 PUBLIC_NETWORK = "public"
@@ -79,7 +83,8 @@ def empty_test_project(conn):
         if image.visibility != "public":
             conn.image.delete_image(image)
     for keypair in compute.keypairs():
-        compute.delete_keypair(keypair)
+        if keypair.name != KEY_PAIR:   # the test cloud's own, seeded by the control plane
+            compute.delete_keypair(keypair)
     for router in net.routers(project_id=project):
         net.update_router(router, routes=[])
         for port in net.ports(device_id=router.id, device_owner="network:router_interface"):

@@ -5,11 +5,14 @@
 
     seed.py identity   service users, catalog endpoints, the test project and its user
     seed.py resources  the public (external) network, flavors, images, quotas
-    seed.py verify     exit 0 only when a server could be scheduled and bound now
+    seed.py verify     exit 0 only when a server could be scheduled and bound now (on the fake
+                       host, and on the data plane when there is one)
 
 Run by scripts/openstack-control-plane.sh with Debian's Python and openstacksdk, with
 OS_CLIENT_CONFIG_FILE pointing at the clouds.yaml it wrote and the service passwords in
-the environment (VIRTLAB_OS_SERVICE_PASSWORD, VIRTLAB_OS_TEST_PASSWORD).
+the environment (VIRTLAB_OS_SERVICE_PASSWORD, VIRTLAB_OS_TEST_PASSWORD); VIRTLAB_OS_QEMU_HOST
+names the data plane's compute host (empty: none), VIRTLAB_OS_SSH_KEY the private key whose
+public half becomes the test user's key pair ``virtlab``.
 """
 
 import os
@@ -19,11 +22,17 @@ import tempfile
 import openstack
 
 ADMIN_CLOUD = "virtlab-admin"
+TEST_CLOUD = "virtlab-test"
 REGION = "RegionOne"
 SERVICE_PROJECT = "service"
 TEST_PROJECT = "virtlab-test"
 TEST_USER = "virtlab-test"
 COMPUTE_HOST = os.environ.get("VIRTLAB_OS_COMPUTE_HOST", "virtlab-compute")
+QEMU_HOST = os.environ.get("VIRTLAB_OS_QEMU_HOST", "")
+SSH_KEY = os.environ.get("VIRTLAB_OS_SSH_KEY", "")
+KEY_PAIR = "virtlab"
+# The Neutron agents a data plane needs on its host.
+DATA_PLANE_AGENTS = ["Linux bridge agent", "DHCP agent", "L3 agent", "Metadata agent"]
 
 # name, type, URL of each service the tests use (all on loopback).
 CATALOG = [
@@ -43,8 +52,10 @@ FLAVORS = [  # name, vcpus, ram MiB, disk GiB
     ("m1.medium", 2, 2048, 4),
 ]
 
-# Images named like a real cloud's; their contents are a few bytes (no guest ever boots).
-IMAGES = ["debian-12", "alpine-3.20"]
+# Images for the fake hypervisor: a few bytes, nothing boots; hypervisor_type=fake sends their
+# servers to the fake compute host. (The bootable `debian-12` comes from build-guest-image.sh.)
+FAKE_IMAGES = ["fake-debian-12"]
+FAKE_PROPERTIES = {"hypervisor_type": "fake"}
 
 
 def log(message):
@@ -106,9 +117,10 @@ def resources(conn):
         if conn.compute.find_flavor(name) is None:
             conn.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk)
             log("flavor %s" % name)
-    for name in IMAGES:
+    for name in FAKE_IMAGES:
         image = conn.image.find_image(name)
-        if image is not None and image.status != "active":
+        if image is not None and (image.status != "active" or any(
+                getattr(image, k, None) != v for k, v in FAKE_PROPERTIES.items())):
             conn.image.delete_image(image)
             image = None
         if image is None:
@@ -116,12 +128,34 @@ def resources(conn):
                 blob.write(b"virtlab test image %s: a few bytes, nothing boots\n" % name.encode())
                 blob.flush()
                 conn.create_image(name, filename=blob.name, disk_format="raw",
-                                  container_format="bare", visibility="public", wait=True)
+                                  container_format="bare", visibility="public", wait=True,
+                                  allow_duplicates=True, **FAKE_PROPERTIES)
             log("image %s" % name)
+    # Images of earlier versions of this seed: fakes under real names would hide the real ones.
+    for image in conn.image.images():
+        if image.name == "alpine-3.20" and not image.properties.get("virtlab_build"):
+            conn.image.delete_image(image)
+            log("deleted the old fake image %s" % image.name)
     project = conn.identity.find_project(TEST_PROJECT, domain_id="default")
     conn.set_compute_quotas(project.id, instances=50, cores=100, ram=204800)
     conn.set_network_quotas(project.id, network=50, subnet=50, router=20, floatingip=50,
                             port=500, security_group=50, security_group_rule=500)
+    if SSH_KEY:
+        key_pair(SSH_KEY + ".pub")
+
+
+def key_pair(path):
+    """The test user's key pair `virtlab` holds the public key at path (key pairs are per user)."""
+    with open(path) as handle:
+        public_key = handle.read().strip()
+    test = openstack.connect(cloud=TEST_CLOUD)
+    existing = test.compute.find_keypair(KEY_PAIR)
+    if existing is not None and existing.public_key.strip() != public_key:
+        test.compute.delete_keypair(existing)
+        existing = None
+    if existing is None:
+        test.compute.create_keypair(name=KEY_PAIR, public_key=public_key)
+        log("key pair %s" % KEY_PAIR)
 
 
 def verify(conn):
@@ -134,8 +168,18 @@ def verify(conn):
     agents = list(conn.network.agents(host=COMPUTE_HOST))
     if not any(a.is_alive and a.agent_type == "Open vSwitch agent" for a in agents):
         problems.append("no live Open vSwitch agent on %s" % COMPUTE_HOST)
-    if not list(conn.compute.hypervisors()):
+    hypervisors = [h.name for h in conn.compute.hypervisors()]
+    if not hypervisors:
         problems.append("no hypervisor yet (cell_v2 discover_hosts not done)")
+    if QEMU_HOST:
+        if not any(s.host == QEMU_HOST and s.state == "up" for s in computes):
+            problems.append("nova-compute on %s (libvirt) is not up" % QEMU_HOST)
+        if len(hypervisors) < 2:
+            problems.append("the data plane's hypervisor is not mapped yet (%s)" % hypervisors)
+        alive = set(a.agent_type for a in conn.network.agents(host=QEMU_HOST) if a.is_alive)
+        missing = [t for t in DATA_PLANE_AGENTS if t not in alive]
+        if missing:
+            problems.append("no live %s on %s" % (", ".join(missing), QEMU_HOST))
     if problems:
         log("not ready: " + "; ".join(problems))
         return 1
