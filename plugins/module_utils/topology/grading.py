@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Grading a lab against its topology, without changing it (no Ansible import).
+
+Each host is read with one read-only shell command (``observe_script``: its IPv4 addresses, how the kernel
+resolves each destination the topology routes, forwarding on routers, and each of its services asked one
+question in its own protocol); ``host_checks`` turns that output into checks, and ``probe_checks`` turns the
+reachability matrix's probe results into more. Every check names its objective, its host, what was expected
+and what was seen. ``report_*`` render the checks for a terminal, a Markdown report and JUnit XML.
+
+The lab may have been built by anyone, by hand or with our roles: only its effective state is read (addresses
+present, routes as the kernel resolves them), never the files our roles write.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+from xml.sax.saxutils import escape, quoteattr
+
+from ansible_collections.virtlab.core.plugins.module_utils.node import observe
+from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces, is_router
+from ansible_collections.virtlab.core.plugins.module_utils.topology.routing import routes, service_address
+
+# Which step of the lab each kind of check belongs to (lab-objectives: 9 the nodes and their services; 10-11
+# the routed networks: routes, forwarding, who reaches whom).
+OBJECTIVES = {"host": "9", "address": "9", "service": "9", "route": "10-11", "forwarding": "10-11",
+              "reach": "10-11"}
+SERVICE_TIMEOUT = 3
+
+
+def _probe_address(cidr):
+    """An address inside ``cidr`` to ask the kernel for its route (any will do: routes are per subnet)."""
+    network = ipaddress.ip_network(cidr)
+    return str(network.network_address + 1)
+
+
+def _http_post(address, port, body):
+    """A POST of ``body`` with bash's /dev/tcp (a lab node need not have curl or Python), bounded in time."""
+    request = "POST / HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s" % (
+        address, len(body.encode("utf-8")), body.replace("\\", "\\\\").replace("%", "%%"))
+    inner = "exec 3<>/dev/tcp/%s/%s && printf %s >&3 && cat <&3" % (address, port, observe.shell_quote(request))
+    return "timeout %d bash -c %s 2>&1 || echo \"(no answer: exit $?)\"" % (SERVICE_TIMEOUT, observe.shell_quote(inner))
+
+
+def services_on(topology, host):
+    return sorted(name for name, spec in (topology.get("services") or {}).items() if spec.get("node") == host)
+
+
+def observe_script(topology, host, requests):
+    """The one read-only command that reads ``host`` for grading. ``requests``: {service or kind: {body,
+    expect_prefix}} (the connectivity role's sample requests)."""
+    parts = [observe.command("addresses", "ipv4", "ip -o -4 addr show")]
+    for route in routes(topology, host):
+        parts.append(observe.command("route", route["dest"], "ip -4 route get %s 2>&1 || true"
+                                     % _probe_address(route["dest"])))
+    if is_router(topology, host):
+        parts.append(observe.command("forwarding", "ipv4", "cat /proc/sys/net/ipv4/ip_forward"))
+    for service in services_on(topology, host):
+        spec = topology["services"][service]
+        request = _request(requests, service, spec)
+        parts.append(observe.command("service", service, _http_post(service_address(topology, service, host),
+                                                                     spec["port"], request["body"])))
+    return observe.script(parts)
+
+
+def _request(requests, service, spec):
+    return (requests or {}).get(service) or (requests or {}).get(spec.get("kind", "operation")) or {
+        "body": "", "expect_prefix": ""}
+
+
+def _check(kind, host, what, expected, actual, ok):
+    return {"objective": OBJECTIVES[kind], "kind": kind, "host": host, "check": what, "expected": expected,
+            "actual": actual, "ok": bool(ok)}
+
+
+def unreachable_checks(topology, host, reason):
+    """A host that cannot be read fails its one check; nothing else of it can be graded."""
+    return [_check("host", host, "host answers", "reachable", "unreachable: %s" % (reason or "no answer"), False)]
+
+
+def _http_answer(text):
+    """(status, body) of an HTTP answer, or (None, the text) when it is not one."""
+    head, sep, body = text.replace("\r\n", "\n").partition("\n\n")
+    match = re.match(r"HTTP/1\.[01] (\d{3})", head)
+    if not match or not sep:
+        return None, text.strip()
+    return int(match.group(1)), body.strip()
+
+
+def host_checks(topology, host, output, requests):
+    """The checks of ``host`` from the output of ``observe_script``."""
+    try:
+        sections = dict(((kind, name), content) for kind, name, content in observe.parse_sections(output))
+    except ValueError as exc:
+        return unreachable_checks(topology, host, "unreadable answer (%s)" % exc)
+    checks = []
+    have = re.findall(r"\binet (\d+\.\d+\.\d+\.\d+/\d+)", sections.get(("addresses", "ipv4"), ""))
+    for interface in interfaces(topology, host):
+        wanted = "%s/%s" % (interface["address"], interface["prefix"])
+        same_network = [a for a in have if ipaddress.ip_interface(a) in ipaddress.ip_network(interface["cidr"])]
+        checks.append(_check("address", host, "address on %s" % interface["network"], wanted,
+                             ", ".join(same_network) or "none on %s" % interface["cidr"], wanted in have))
+    for route in routes(topology, host):
+        answer = sections.get(("route", route["dest"]), "").strip()
+        via = re.search(r"\bvia (\S+)", answer)
+        seen = ("via %s" % via.group(1)) if via else (answer.splitlines() or ["no route"])[0]
+        if "cache <redirected>" in answer or " redirected" in answer:
+            seen += " (redirected)"
+        checks.append(_check("route", host, "route to %s (%s)" % (route["network"], route["dest"]),
+                             "via %s" % route["via"], seen, seen == "via %s" % route["via"]))
+    if is_router(topology, host):
+        value = sections.get(("forwarding", "ipv4"), "").strip()
+        checks.append(_check("forwarding", host, "forwards IPv4", "1", value or "unknown", value == "1"))
+    for service in services_on(topology, host):
+        spec = topology["services"][service]
+        request = _request(requests, service, spec)
+        status, body = _http_answer(sections.get(("service", service), ""))
+        seen = ("%s %s" % (status, body.splitlines()[0] if body else "")).strip() if status else (
+            body.splitlines() or ["no answer"])[0]
+        checks.append(_check("service", host, "%s answers on port %s" % (service, spec["port"]),
+                             "200 %s..." % request["expect_prefix"], seen,
+                             status == 200 and body.startswith(request["expect_prefix"])))
+    return checks
+
+
+def probe_checks(results):
+    """Checks from lab_probe results of the reachability matrix (each: src, service, address, port, expect,
+    reached, detail). Each check also keeps src, service, address, port and detail: the picture draws the failed
+    ones."""
+    checks = []
+    for row in sorted(results, key=lambda r: (r["src"], r["service"])):
+        check = _check("reach", row["src"], "%s %s (%s:%s)" % ("reaches" if row["expect"] else "is blocked from",
+                                                                row["service"], row["address"], row["port"]),
+                       "reachable" if row["expect"] else "blocked",
+                       ("reached" if row["reached"] else "not reached") + (
+                           ": %s" % row["detail"] if row.get("detail") else ""),
+                       row["reached"] == row["expect"])
+        check.update((key, row.get(key)) for key in ("src", "service", "address", "port", "detail"))
+        checks.append(check)
+    return checks
+
+
+def _sorted(checks):
+    return sorted(checks, key=lambda c: (c["objective"], c["host"], c["kind"], c["check"]))
+
+
+def summary(checks):
+    """{objective: (passed, total)} and the names of the failed checks."""
+    per_objective = {}
+    for check in checks:
+        passed, total = per_objective.get(check["objective"], (0, 0))
+        per_objective[check["objective"]] = (passed + check["ok"], total + 1)
+    failed = ["objective %s, %s: %s - expected %s, got %s" % (c["objective"], c["host"], c["check"], c["expected"],
+                                                              c["actual"]) for c in _sorted(checks) if not c["ok"]]
+    return per_objective, failed
+
+
+def report_table(checks):
+    """Lines for the terminal."""
+    lines = ["%-9s %-8s %-44s %-26s %-6s %s" % ("OBJECTIVE", "HOST", "CHECK", "EXPECTED", "OK", "SEEN")]
+    for c in _sorted(checks):
+        lines.append("%-9s %-8s %-44s %-26s %-6s %s" % (c["objective"], c["host"], c["check"], c["expected"],
+                                                       "ok" if c["ok"] else "FAILED", c["actual"]))
+    per_objective, failed = summary(checks)
+    lines.append("; ".join("objective %s: %d/%d" % (o, p, t) for o, (p, t) in sorted(per_objective.items())))
+    return lines
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(checks, lab, picture=None):
+    """The Markdown report of one lab; ``picture``: a path to the lab's SVG, embedded when given."""
+    per_objective, failed = summary(checks)
+    lines = ["# Lab %s: %s" % (lab, "all %d checks passed" % len(checks) if not failed
+                                else "%d of %d checks failed" % (len(failed), len(checks))), ""]
+    if picture:
+        lines += ["![The lab, broken paths in red](%s)" % picture, ""]
+    lines += ["| objective | passed |", "|---|---|"]
+    lines += ["| %s | %d/%d |" % (o, p, t) for o, (p, t) in sorted(per_objective.items())]
+    lines += ["", "| objective | host | check | expected | seen | result |", "|---|---|---|---|---|---|"]
+    for c in _sorted(checks):
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (c["objective"], c["host"], _cell(c["check"]),
+                                                         _cell(c["expected"]), _cell(c["actual"]),
+                                                         "ok" if c["ok"] else "**FAILED**"))
+    if failed:
+        lines += ["", "## Failed", ""] + ["- %s" % _cell(f) for f in failed]
+    return "\n".join(lines) + "\n"
+
+
+def report_junit(checks, lab):
+    """JUnit XML: one test suite per objective, one test case per check (for CI and for grading many labs)."""
+    suites = {}
+    for c in _sorted(checks):
+        suites.setdefault(c["objective"], []).append(c)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           "<testsuites name=%s tests=\"%d\" failures=\"%d\">" % (quoteattr("virtlab lab %s" % lab), len(checks),
+                                                                 sum(not c["ok"] for c in checks))]
+    for objective, cases in sorted(suites.items()):
+        out.append("  <testsuite name=%s tests=\"%d\" failures=\"%d\">" % (
+            quoteattr("%s objective %s" % (lab, objective)), len(cases), sum(not c["ok"] for c in cases)))
+        for c in cases:
+            name = quoteattr("%s: %s" % (c["host"], c["check"]))
+            classname = quoteattr("%s.objective%s.%s" % (lab, objective.replace("-", "_"), c["host"]))
+            if c["ok"]:
+                out.append("    <testcase classname=%s name=%s/>" % (classname, name))
+            else:
+                message = "expected %s, got %s" % (c["expected"], c["actual"])
+                out.append("    <testcase classname=%s name=%s><failure message=%s>%s</failure></testcase>"
+                           % (classname, name, quoteattr(message), escape(message)))
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"
