@@ -23,16 +23,13 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.proxmox
 attributes:
-  platform:
-    platforms: posix
   check_mode:
-    support: full
-    description: Reports what would change (with the diff) and changes nothing.
+    details: Reports what would change (with the diff) and changes nothing.
   diff_mode:
-    support: full
-    description: Shows the CT before and after (node, state, config values).
+    details: Shows the CT before and after (node, state, config values).
 options:
   vmid:
     description:
@@ -268,64 +265,11 @@ actions:
   sample: ["create CT 100 on pve1", "start"]
 """
 
-import copy
-import ipaddress
-
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
-from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox import ct
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import ProxmoxModule
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import (
-    format_size_gib,
-    net_differences,
-    net_to_api,
-    normalise_net,
-    parse_property_string,
-    parse_rootfs,
-    size_to_bytes,
-    to_bool,
-)
-
-# Values the API uses when a key is missing from a CT's config.
-CONFIG_DEFAULTS = {"memory": 512, "swap": 512, "onboot": False, "unprivileged": False}
-SCALAR_KEYS = ("hostname", "cores", "memory", "swap", "onboot")
-
-
-def net_index(key):
-    return int(key[3:]) if key.startswith("net") and key[3:].isdigit() else None
-
-
-def ct_view(entry, config, status):
-    """The CT as the module reports and compares it: typed values, parsed properties."""
-    rootfs = parse_rootfs(config["rootfs"]) if config.get("rootfs") else {}
-    interfaces = {}
-    for key, value in config.items():
-        index = net_index(key)
-        if index is not None:
-            interfaces[index] = normalise_net(parse_property_string(value))
-
-    def number(key):
-        value = config.get(key, CONFIG_DEFAULTS.get(key))
-        return int(value) if value is not None else None
-
-    return dict(
-        vmid=int(entry["vmid"]),
-        node=entry["node"],
-        status=status,
-        hostname=config.get("hostname"),
-        cores=number("cores"),
-        memory=number("memory"),
-        swap=number("swap"),
-        onboot=to_bool(config.get("onboot", CONFIG_DEFAULTS["onboot"])),
-        unprivileged=to_bool(config.get("unprivileged", CONFIG_DEFAULTS["unprivileged"])),
-        storage=rootfs.get("storage"),
-        disk_size=format_size_gib(rootfs["size"]) if rootfs.get("size") else None,
-        interfaces=[interfaces[index] for index in sorted(interfaces)],
-        _net_indexes=sorted(interfaces),
-    )
-
-
-def public(view):
-    return dict((key, value) for key, value in (view or {}).items() if not key.startswith("_"))
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import format_size_gib, size_to_bytes
 
 
 class ProxmoxCt(ProxmoxModule):
@@ -363,69 +307,24 @@ class ProxmoxCt(ProxmoxModule):
     )
     module_kwargs = dict(required_one_of=[("vmid", "hostname")])
 
-    # Input -------------------------------------------------------------------------
-    def desired(self):
-        """Check and normalise the options, raising before anything is read or changed."""
-        params = self.params
-        if params["migration"] == "online":
-            raise VirtlabError("migration=online is not possible: Proxmox VE has no live "
-                               "migration for LXC containers. Use migration=restart (the CT "
-                               "is shut down, moved and started again) or offline")
-        if params["password"] is not None and len(params["password"]) < 5:
-            raise VirtlabError("password must have at least 5 characters")
-        if params["memory"] is not None and params["memory"] < 16:
-            raise VirtlabError("memory must be at least 16 (MiB), got %s" % params["memory"])
-        if params["cores"] is not None and params["cores"] < 1:
-            raise VirtlabError("cores must be at least 1, got %s" % params["cores"])
-        if params["swap"] is not None and params["swap"] < 0:
-            raise VirtlabError("swap cannot be negative, got %s" % params["swap"])
-        disk_bytes = None
-        if params["disk_size"] is not None:
-            try:
-                disk_bytes = size_to_bytes(params["disk_size"])
-            except ValueError as exc:
-                raise VirtlabError("disk_size: %s" % exc)
-        interfaces = None
-        if params["interfaces"] is not None:
-            interfaces = [self._desired_net(index, item)
-                          for index, item in enumerate(params["interfaces"])]
-        scalars = dict((key, params[key]) for key in SCALAR_KEYS)
-        if params["vmid"] is None:
-            scalars["hostname"] = None  # it identifies the CT, it is not a value to set
-        return dict(scalars=scalars, interfaces=interfaces, disk_bytes=disk_bytes)
-
-    @staticmethod
-    def _desired_net(index, item):
-        where = "interfaces[%d]" % index
-        ip = item.get("ip")
-        if ip is not None and ip.lower() not in ("dhcp", "manual"):
-            try:
-                if "/" not in ip:
-                    raise ValueError("no prefix length")
-                ipaddress.IPv4Interface(ip)
-            except ValueError as exc:
-                raise VirtlabError("%s.ip must be dhcp, manual or an IPv4 address with prefix "
-                                   "like 192.0.2.10/24; got %r (%s)" % (where, ip, exc))
-        if item.get("gw") is not None:
-            if ip is None or ip.lower() in ("dhcp", "manual"):
-                raise VirtlabError("%s.gw needs a static ip (with ip=%s the gateway comes from "
-                                   "DHCP or is not set)" % (where, ip))
-            try:
-                ipaddress.IPv4Address(item["gw"])
-            except ValueError:
-                raise VirtlabError("%s.gw must be an IPv4 address, got %r" % (where, item["gw"]))
-        wanted = dict(item)
-        wanted["name"] = wanted.get("name") or "eth%d" % index
-        return normalise_net(wanted)
-
     # Reading -----------------------------------------------------------------------
-    def read(self, entry):
-        path = self.ct_path(entry["node"], entry["vmid"])
+    def read(self):
+        """The CT as it is ({} when there is none), after the options are checked (before any request)."""
+        self.want = ct.desired(self.params)
+        self.cluster_nodes = self.nodes()
+        if self.params["node"] is not None and self.params["node"] not in self.cluster_nodes:
+            self.check_node(self.params["node"], "use it")
+        entry = self.find_ct(self.params["vmid"], self.params["hostname"])
+        return self.read_ct(entry["vmid"], entry["node"]) if entry else {}
+
+    def read_ct(self, vmid, node):
+        path = self.ct_path(node, vmid)
         config = self.api("get", path + "/config")
         status = self.api("get", path + "/status/current").get("status")
-        return ct_view(entry, config, status)
+        return ct.ct_view(dict(vmid=vmid, node=node), config, status)
 
-    def check_node(self, nodes, name, purpose):
+    def check_node(self, name, purpose):
+        nodes = self.cluster_nodes
         if name not in nodes:
             raise VirtlabError("Node %r is not in the cluster (nodes: %s)"
                                % (name, ", ".join(sorted(nodes))))
@@ -433,13 +332,16 @@ class ProxmoxCt(ProxmoxModule):
             raise VirtlabError("Node %s is %s: cannot %s" % (name, nodes[name].get("status"), purpose))
 
     # The one decision for check mode and the real run ------------------------------
-    def plan(self, current, desired, nodes):
-        """Return (actions, after): the steps that bring ``current`` to what is declared,
-        and the CT as it will be. No actions means no change."""
+    def plan(self, current):
+        """The steps that bring the CT to what is declared; each names the CT (vmid, node) it acts on."""
+        plan = Plan()
+        if not current:
+            if self.params["state"] != "absent":
+                self.plan_create(plan)
+            return plan
         params = self.params
         state = params["state"]
-        actions = []
-        after = copy.deepcopy(current)
+        where = dict(vmid=current["vmid"], node=current["node"])
 
         if state == "absent":
             if current["status"] == "running":
@@ -447,9 +349,9 @@ class ProxmoxCt(ProxmoxModule):
                     raise VirtlabError(
                         "CT %s is running on %s: not removing it. Stop it first (state=stopped) "
                         "or set stop_before_remove=true" % (current["vmid"], current["node"]))
-                actions.append(("stop", {}))
-            actions.append(("destroy", {}))
-            return actions, {}
+                plan.add("stop", **where)
+            plan.add("destroy", **where)
+            return plan
 
         if params["unprivileged"] is not None and params["unprivileged"] != current["unprivileged"]:
             raise VirtlabError(
@@ -460,204 +362,140 @@ class ProxmoxCt(ProxmoxModule):
         running = current["status"] == "running"
         target = params["node"]
         if target is not None and target != current["node"]:
-            self.check_node(nodes, target, "migrate CT %s there" % current["vmid"])
+            self.check_node(target, "migrate CT %s there" % current["vmid"])
             if running and state == "stopped":
-                actions.append(("shutdown", {}))
+                plan.add("shutdown", **where)
                 running = False
             if running and params["migration"] != "restart":
                 raise VirtlabError(
                     "CT %s is running on %s: moving it to %s needs migration=restart (it is "
                     "shut down, moved and started again; LXC has no live migration), or "
                     "state=stopped" % (current["vmid"], current["node"], target))
-            actions.append(("migrate", {"target": target, "restart": running}))
-            after["node"] = target
+            plan.add("migrate", text="migrate to {to} (restart mode)" if running else "migrate to {to} (offline)",
+                     to=target, restart=running, **where)
+            where = dict(where, node=target)
 
-        update, delete = self._config_changes(current, desired)
+        update, delete = ct.config_changes(current, self.want)
         if update or delete:
-            actions.append(("update", {"update": update, "delete": delete}))
-            after.update(self._simulate_update(current, update, delete))
-        if desired["disk_bytes"] is not None and current["disk_size"] is not None:
+            keys = sorted(update) + ["delete %s" % key for key in delete]
+            plan.add("update", text="update {keys}", keys=", ".join(keys), update=update, delete=delete, **where)
+        if self.want["disk_bytes"] is not None and current["disk_size"] is not None:
             have = size_to_bytes(current["disk_size"])
-            if desired["disk_bytes"] < have:
+            if self.want["disk_bytes"] < have:
                 raise VirtlabError("disk_size %s is smaller than the CT's root disk (%s): "
                                    "a disk cannot be shrunk"
                                    % (params["disk_size"], current["disk_size"]))
-            if desired["disk_bytes"] > have:
-                size = format_size_gib(desired["disk_bytes"])
-                actions.append(("resize", {"size": size}))
-                after["disk_size"] = size
+            if self.want["disk_bytes"] > have:
+                plan.add("resize", text="resize rootfs to {size}",
+                         size=format_size_gib(self.want["disk_bytes"]), **where)
 
         if state == "started" and not running:
-            actions.append(("start", {}))
+            plan.add("start", **where)
         elif state == "stopped" and running:
-            actions.append(("shutdown", {}))
+            plan.add("shutdown", **where)
         elif state == "restarted":
-            restarted = any(name == "migrate" and details["restart"] for name, details in actions)
-            if not restarted:
-                actions.append(("reboot" if running else "start", {}))
-        if state in ("started", "restarted"):
-            after["status"] = "running"
-        elif state == "stopped":
-            after["status"] = "stopped"
-        return actions, after
+            migrate = plan.get("migrate")
+            if not (migrate and migrate.details["restart"]):
+                plan.add("reboot" if running else "start", **where)
+        return plan
 
-    def _config_changes(self, current, desired):
-        """The PUT /config parameters that make the config match: (update, delete)."""
-        update = {}
-        for key, (_have, want) in differences(current, desired["scalars"]).items():
-            update[key] = int(want) if isinstance(want, bool) else want
-        delete = []
-        if desired["interfaces"] is not None:
-            indexes = current["_net_indexes"]
-            have_by_index = dict(zip(indexes, current["interfaces"]))
-            for index, want in enumerate(desired["interfaces"]):
-                have = have_by_index.get(index, {})
-                if index not in have_by_index or net_differences(have, want):
-                    merged = dict(have)
-                    merged.update(want)
-                    update["net%d" % index] = net_to_api(merged)
-            delete = ["net%d" % index for index in indexes if index >= len(desired["interfaces"])]
-        return update, delete
-
-    @staticmethod
-    def _simulate_update(current, update, delete):
-        changed = {}
-        for key, value in update.items():
-            if net_index(key) is None:
-                changed[key] = bool(value) if key == "onboot" else value
-        if any(net_index(key) is not None for key in update) or delete:
-            nets = dict(zip(current["_net_indexes"], current["interfaces"]))
-            for key, value in update.items():
-                if net_index(key) is not None:
-                    nets[net_index(key)] = normalise_net(parse_property_string(value))
-            for key in delete:
-                nets.pop(net_index(key), None)
-            changed["interfaces"] = [nets[index] for index in sorted(nets)]
-            changed["_net_indexes"] = sorted(nets)
-        return changed
-
-    # Acting ------------------------------------------------------------------------
-    def apply(self, current, actions):
-        vmid, node = current["vmid"], current["node"]
-        for name, details in actions:
-            path = self.ct_path(node, vmid)
-            what = "%s of CT %s on %s" % (name, vmid, node)
-            if name == "stop":
-                self.run_task("post", path + "/status/stop", what)
-            elif name == "shutdown":
-                self.shutdown(node, vmid)
-            elif name == "destroy":
-                self.run_task("delete", path, what, purge=1)
-            elif name == "migrate":
-                self.run_task("post", path + "/migrate",
-                              "migration of CT %s from %s to %s" % (vmid, node, details["target"]),
-                              target=details["target"], restart=1 if details["restart"] else None,
-                              timeout=self.params["shutdown_timeout"] if details["restart"] else None)
-                node = details["target"]
-            elif name == "update":
-                params = dict(details["update"])
-                if details["delete"]:
-                    params["delete"] = ",".join(details["delete"])
-                self.api("put", path + "/config", **params)
-            elif name == "resize":
-                upid = self.api("put", path + "/resize", disk="rootfs", size=details["size"])
-                if upid:  # a task since PVE 7; older versions resize synchronously
-                    self.wait_task(upid, what)
-            elif name in ("start", "reboot"):
-                self.run_task("post", path + "/status/" + name, what)
-        return node
-
-    def shutdown(self, node, vmid):
-        self.run_task("post", self.ct_path(node, vmid, "status", "shutdown"),
-                      "shutdown of CT %s on %s" % (vmid, node),
-                      timeout=self.params["shutdown_timeout"], forceStop=1)
-
-    def create(self, desired, nodes):
+    def plan_create(self, plan):
         params = self.params
         missing = [key for key in ("node", "ostemplate") if not params[key]]
         if missing:
             raise VirtlabError("CT %s does not exist; creating it needs %s"
                                % (params["vmid"] if params["vmid"] is not None
                                   else repr(params["hostname"]), " and ".join(missing)))
-        self.check_node(nodes, params["node"], "create a CT there")
-        if params["unprivileged"] is None:
-            unprivileged = None
-        else:
-            unprivileged = int(params["unprivileged"])
+        self.check_node(params["node"], "create a CT there")
         vmid = params["vmid"]
         if vmid is None:
             vmid = int(self.api("get", "cluster/nextid"))
-        create = dict(vmid=vmid, ostemplate=params["ostemplate"], hostname=params["hostname"],
-                      password=params["password"], cores=params["cores"],
-                      memory=params["memory"], swap=params["swap"], unprivileged=unprivileged,
-                      onboot=int(params["onboot"]) if params["onboot"] is not None else None)
-        if params["ssh_public_keys"]:
-            create["ssh-public-keys"] = "\n".join(params["ssh_public_keys"]) + "\n"
-        if desired["disk_bytes"] is not None:
-            gib = desired["disk_bytes"] / 1024.0 ** 3
-            create["rootfs"] = "%s:%s" % (params["storage"] or "local",
-                                          int(gib) if gib.is_integer() else round(gib, 3))
-        else:
-            create["storage"] = params["storage"]
-        for index, net in enumerate(desired["interfaces"] or []):
-            create["net%d" % index] = net_to_api(net)
-        actions = ["create CT %s on %s" % (vmid, params["node"])]
+        plan.add("create", text="create CT {vmid} on {node}", vmid=vmid, node=params["node"],
+                 parameters=ct.create_parameters(params, self.want, vmid))
         if params["state"] in ("started", "restarted"):
-            actions.append("start")
-        after = dict(vmid=vmid, node=params["node"],
-                     status="running" if "start" in actions else "stopped",
-                     hostname=params["hostname"], cores=params["cores"],
-                     memory=params["memory"] or CONFIG_DEFAULTS["memory"],
-                     swap=params["swap"] if params["swap"] is not None else CONFIG_DEFAULTS["swap"],
-                     onboot=bool(params["onboot"]), unprivileged=bool(params["unprivileged"]),
-                     storage=params["storage"],
-                     disk_size=(format_size_gib(desired["disk_bytes"])
-                                if desired["disk_bytes"] is not None else None),
-                     interfaces=desired["interfaces"] or [])
-        if self.check_mode:
-            self.exit(True, before={}, after=after, ct=after, actions=actions)
-        self.run_task("post", "nodes/%s/lxc" % params["node"],
-                      "creation of CT %s on %s" % (vmid, params["node"]), **create)
-        if "start" in actions:
-            self.run_task("post", self.ct_path(params["node"], vmid, "status", "start"),
-                          "start of CT %s on %s" % (vmid, params["node"]))
-        created = public(self.read(dict(vmid=vmid, node=params["node"])))
-        self.exit(True, before={}, after=created, ct=created, actions=actions)
+            plan.add("start", vmid=vmid, node=params["node"])
 
-    def run(self):
-        desired = self.desired()
-        nodes = self.nodes()
-        if self.params["node"] is not None and self.params["node"] not in nodes:
-            self.check_node(nodes, self.params["node"], "use it")
-        entry = self.find_ct(self.params["vmid"], self.params["hostname"])
-        if entry is None:
-            if self.params["state"] == "absent":
-                self.exit(False, before={}, after={}, ct={}, actions=[])
-            self.create(desired, nodes)
-            return
-        current = self.read(entry)
-        actions, after = self.plan(current, desired, nodes)
-        described = [self.describe(name, details) for name, details in actions]
-        if not actions or self.check_mode:
-            self.exit(bool(actions), before=public(current), after=public(after),
-                      ct=public(after), actions=described)
-        node = self.apply(current, actions)
-        if self.params["state"] == "absent":
-            self.exit(True, before=public(current), after={}, ct={}, actions=described)
-        final = public(self.read(dict(vmid=current["vmid"], node=node)))
-        self.exit(True, before=public(current), after=final, ct=final, actions=described)
+    def expected(self, current, plan):
+        """The CT as the plan leaves it."""
+        if plan.has("destroy"):
+            return {}
+        create = plan.get("create")
+        if create:
+            return ct.created_view(self.params, self.want, create.details["vmid"], plan.has("start"))
+        after = dict(current)
+        for action in plan:
+            if action.verb == "migrate":
+                after["node"] = action.details["to"]
+            elif action.verb == "update":
+                after.update(ct.updated_view(current, action.details["update"], action.details["delete"]))
+            elif action.verb == "resize":
+                after["disk_size"] = action.details["size"]
+        state = self.params["state"]
+        if state in ("started", "restarted"):
+            after["status"] = "running"
+        elif state == "stopped":
+            after["status"] = "stopped"
+        return after
 
-    @staticmethod
-    def describe(name, details):
-        if name == "migrate":
-            return "migrate to %s%s" % (details["target"],
-                                        " (restart mode)" if details["restart"] else " (offline)")
-        if name == "update":
-            keys = sorted(details["update"]) + ["delete %s" % key for key in details["delete"]]
-            return "update %s" % ", ".join(keys)
-        if name == "resize":
-            return "resize rootfs to %s" % details["size"]
-        return name
+    def read_back(self, current, plan):
+        if plan.has("destroy"):
+            return {}
+        last = plan[-1].details  # where the last step left the CT
+        return self.read_ct(last["vmid"], last.get("to", last["node"]))
+
+    def view(self, resource):
+        return ct.public(resource)
+
+    def result(self, after):
+        return dict(ct=ct.public(after))
+
+    # Acting: one method per verb ---------------------------------------------------
+    def task(self, action, method, suffix="", what=None, **params):
+        details = action.details
+        path = self.ct_path(details["node"], details["vmid"]) + suffix
+        return self.run_task(method, path, what or "%s of CT %s on %s" % (action.verb, details["vmid"],
+                                                                           details["node"]), **params)
+
+    def apply_create(self, action):
+        details = action.details
+        self.run_task("post", "nodes/%s/lxc" % details["node"],
+                      "creation of CT %s on %s" % (details["vmid"], details["node"]), **details["parameters"])
+
+    def apply_stop(self, action):
+        self.task(action, "post", "/status/stop")
+
+    def apply_start(self, action):
+        self.task(action, "post", "/status/start")
+
+    def apply_reboot(self, action):
+        self.task(action, "post", "/status/reboot")
+
+    def apply_shutdown(self, action):
+        self.task(action, "post", "/status/shutdown", timeout=self.params["shutdown_timeout"], forceStop=1)
+
+    def apply_destroy(self, action):
+        self.task(action, "delete", purge=1)
+
+    def apply_migrate(self, action):
+        details = action.details
+        restart = details["restart"]
+        self.task(action, "post", "/migrate",
+                  "migration of CT %s from %s to %s" % (details["vmid"], details["node"], details["to"]),
+                  target=details["to"], restart=1 if restart else None,
+                  timeout=self.params["shutdown_timeout"] if restart else None)
+
+    def apply_update(self, action):
+        params = dict(action.details["update"])
+        if action.details["delete"]:
+            params["delete"] = ",".join(action.details["delete"])
+        self.api("put", self.ct_path(action.details["node"], action.details["vmid"], "config"), **params)
+
+    def apply_resize(self, action):
+        details = action.details
+        upid = self.api("put", self.ct_path(details["node"], details["vmid"], "resize"), disk="rootfs",
+                        size=details["size"])
+        if upid:  # a task since PVE 7; older versions resize synchronously
+            self.wait_task(upid, "resize of CT %s on %s" % (details["vmid"], details["node"]))
 
 
 def main():

@@ -20,16 +20,13 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.proxmox
 attributes:
-  platform:
-    platforms: posix
   check_mode:
-    support: full
-    description: Reports whether a snapshot would be taken, removed or rolled back.
+    details: Reports whether a snapshot would be taken, removed or rolled back.
   diff_mode:
-    support: full
-    description: Shows the snapshot before and after, and for a rollback the config values it restores.
+    details: Shows the snapshot before and after, and for a rollback the config values it restores.
 options:
   vmid:
     description: Id of the CT.
@@ -126,12 +123,19 @@ ct:
     status:
       description: V(running) or V(stopped).
       type: str
+actions:
+  description: What was done (or would be done in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ["take snapshot before_change"]
 """
 
 import re
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.base import ProxmoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import comparable_config
 
@@ -149,6 +153,15 @@ def snapshot_view(entry):
     return view
 
 
+def rollback_changes(config, snapshot_config):
+    """{key: (now, in the snapshot)} for what a rollback would restore, keys set only now included."""
+    now, then = comparable_config(config), comparable_config(snapshot_config)
+    changes = differences(now, then)
+    for key in set(now) - set(then):
+        changes[key] = (now[key], None)
+    return changes
+
+
 class ProxmoxCtSnapshot(ProxmoxModule):
     argument_spec = dict(
         vmid=dict(type="int"),
@@ -160,7 +173,7 @@ class ProxmoxCtSnapshot(ProxmoxModule):
     )
     module_kwargs = dict(required_one_of=[("vmid", "hostname")])
 
-    def check_name(self):
+    def check_input(self):
         name = self.params["name"]
         if name.lower() in RESERVED_NAMES:
             raise VirtlabError("%r is a reserved snapshot name in Proxmox VE" % name)
@@ -168,91 +181,103 @@ class ProxmoxCtSnapshot(ProxmoxModule):
             raise VirtlabError("Invalid snapshot name %r: it must start with a letter, contain "
                                "only letters, digits, '-' and '_', be 2 to 40 characters long"
                                % name)
-
-    def decide(self, snapshot, current_state, config, snapshot_config):
-        """The one decision for check mode and the real run: the action (or None), and
-        the before/after the diff shows."""
-        state = self.params["state"]
-        if state == "present":
-            if snapshot is None:
-                after = dict(name=self.params["name"],
-                             description=(self.params["description"] or "").strip())
-                return "create", {}, after
-            want = self.params["description"]
-            if want is not None and want.strip() != snapshot_view(snapshot)["description"]:
-                before = snapshot_view(snapshot)
-                return "describe", before, dict(before, description=want.strip())
-            return None, snapshot_view(snapshot), snapshot_view(snapshot)
-        if state == "absent":
-            if snapshot is None:
-                return None, {}, {}
-            return "delete", snapshot_view(snapshot), {}
-        # rolled_back
-        at_snapshot = current_state.get("parent") == snapshot["name"]
-        now, then = comparable_config(config), comparable_config(snapshot_config)
-        changed_keys = differences(now, then)
-        # Keys set now but absent from the snapshot are also undone by a rollback.
-        for key in set(now) - set(then):
-            changed_keys[key] = (now[key], None)
-        before = dict(parent=current_state.get("parent"),
-                      config=dict((key, have) for key, (have, _want) in changed_keys.items()))
-        after = dict(parent=snapshot["name"],
-                     config=dict((key, want) for key, (_have, want) in changed_keys.items()))
-        if at_snapshot and not changed_keys and not self.params["force"]:
-            return None, before, after
-        return "rollback", before, after
-
-    def run(self):
-        self.check_name()
-        name = self.params["name"]
         if self.params["state"] == "rolled_back" and self.params["description"] is not None:
             raise VirtlabError("description is only used with state=present")
+
+    # Reading -----------------------------------------------------------------------
+    def read(self):
+        """{ct, snapshot, view}: the CT (vmid, node, parent, status), the snapshot ({} when absent) and what
+        diff shows - the snapshot, or for a rollback the CT's parent and the config values it would restore."""
+        self.check_input()
         entry = self.require_ct()
-        vmid, node = entry["vmid"], entry["node"]
-        path = self.ct_path(node, vmid, "snapshot")
-        listing = self.api("get", path) or []
-        snapshot = next((item for item in listing
-                         if item["name"] == name and item["name"] != "current"), None)
-        current_state = next((item for item in listing if item["name"] == "current"), {})
-
-        config = snapshot_config = None
-        if self.params["state"] == "rolled_back":
-            if snapshot is None:
-                others = sorted(item["name"] for item in listing if item["name"] != "current")
-                raise VirtlabError("CT %s has no snapshot %r to roll back to (snapshots: %s)"
-                                   % (vmid, name, ", ".join(others) or "none"))
-            config = self.api("get", self.ct_path(node, vmid, "config"))
-            snapshot_config = self.api("get", "%s/%s/config" % (path, name))
-
-        action, before, after = self.decide(snapshot, current_state, config, snapshot_config)
-        ct = dict(vmid=int(vmid), node=node, parent=current_state.get("parent"),
-                  status=entry.get("status"))
-        if action is None or self.check_mode:
-            if action == "rollback":
-                ct.update(parent=name, status="stopped")
-            self.exit(action is not None, before=before, after=after,
-                      snapshot=after if self.params["state"] != "rolled_back"
-                      else snapshot_view(snapshot), ct=ct)
-
-        what = "%s of snapshot %r of CT %s on %s" % (action, name, vmid, node)
-        if action == "create":
-            self.run_task("post", path, what, snapname=name,
-                          description=self.params["description"])
-        elif action == "describe":
-            self.api("put", "%s/%s/config" % (path, name), description=self.params["description"])
-        elif action == "delete":
-            self.run_task("delete", "%s/%s" % (path, name), what)
-        elif action == "rollback":
-            self.run_task("post", "%s/%s/rollback" % (path, name), what)
-
-        listing = self.api("get", path) or []
-        final = next((item for item in listing if item["name"] == name), None)
-        current_state = next((item for item in listing if item["name"] == "current"), {})
-        status = self.api("get", self.ct_path(node, vmid, "status", "current")).get("status")
-        ct.update(parent=current_state.get("parent"), status=status)
+        self.where = dict(vmid=entry["vmid"], node=entry["node"])
+        state = self.read_snapshots(entry.get("status"))
         if self.params["state"] != "rolled_back":
-            after = snapshot_view(final)
-        self.exit(True, before=before, after=after, snapshot=snapshot_view(final), ct=ct)
+            return dict(state, view=state["snapshot"])
+        if not state["snapshot"]:
+            raise VirtlabError("CT %s has no snapshot %r to roll back to (snapshots: %s)"
+                               % (entry["vmid"], self.params["name"], ", ".join(state["_others"]) or "none"))
+        config = self.api("get", self.ct_path(entry["node"], entry["vmid"], "config"))
+        snapshot_config = self.api("get", self.snapshot_path(self.params["name"], "config"))
+        state["_restores"] = rollback_changes(config, snapshot_config)
+        state["view"] = dict(parent=state["ct"]["parent"],
+                             config=dict((key, have) for key, (have, _want) in state["_restores"].items()))
+        return state
+
+    def snapshot_path(self, *rest):
+        return self.ct_path(self.where["node"], self.where["vmid"], "snapshot", *rest)
+
+    def read_snapshots(self, status):
+        name = self.params["name"]
+        listing = self.api("get", self.snapshot_path()) or []
+        current_state = next((item for item in listing if item["name"] == "current"), {})
+        found = next((item for item in listing if item["name"] == name), None)
+        return dict(ct=dict(vmid=int(self.where["vmid"]), node=self.where["node"],
+                            parent=current_state.get("parent"), status=status),
+                    snapshot=snapshot_view(found),
+                    _others=sorted(item["name"] for item in listing if item["name"] != "current"))
+
+    # The one decision for check mode and the real run ------------------------------
+    def plan(self, current):
+        plan = Plan()
+        name, state, snapshot = self.params["name"], self.params["state"], current["snapshot"]
+        want = self.params["description"]
+        if state == "present" and not snapshot:
+            plan.add("create", name, text="take snapshot {target}", description=want)
+        elif state == "present" and want is not None and want.strip() != snapshot["description"]:
+            plan.add("describe", name, text="describe snapshot {target}", description=want)
+        elif state == "absent" and snapshot:
+            plan.add("delete", name, text="delete snapshot {target}")
+        elif state == "rolled_back":
+            if current["ct"]["parent"] != name or current["_restores"] or self.params["force"]:
+                plan.add("rollback", name, text="roll back to snapshot {target}")
+        return plan
+
+    def expected(self, current, plan):
+        name = self.params["name"]
+        if self.params["state"] == "rolled_back":
+            view = dict(parent=name, config=dict((key, want) for key, (_have, want) in current["_restores"].items()))
+            ct = dict(current["ct"], parent=name, status="stopped") if plan else current["ct"]
+            return dict(current, ct=ct, view=view)
+        snapshot = current["snapshot"]
+        if plan.has("create"):
+            snapshot = dict(name=name, description=(self.params["description"] or "").strip())
+        elif plan.has("describe"):
+            snapshot = dict(snapshot, description=self.params["description"].strip())
+        elif plan.has("delete"):
+            snapshot = {}
+        return dict(current, snapshot=snapshot, view=snapshot)
+
+    def read_back(self, current, plan):
+        status = self.api("get", self.ct_path(self.where["node"], self.where["vmid"], "status", "current"))
+        state = self.read_snapshots(status.get("status"))
+        if self.params["state"] == "rolled_back":
+            return dict(state, view=self.expected(current, plan)["view"])
+        return dict(state, view=state["snapshot"])
+
+    def view(self, resource):
+        return resource["view"]
+
+    def result(self, after):
+        return dict(snapshot=after["snapshot"], ct=after["ct"])
+
+    # Acting: one method per verb ---------------------------------------------------
+    def what(self, action):
+        return "%s of snapshot %r of CT %s on %s" % (action.verb, action.target, self.where["vmid"],
+                                                    self.where["node"])
+
+    def apply_create(self, action):
+        self.run_task("post", self.snapshot_path(), self.what(action), snapname=action.target,
+                      description=action.details["description"])
+
+    def apply_describe(self, action):
+        self.api("put", self.snapshot_path(action.target, "config"), description=action.details["description"])
+
+    def apply_delete(self, action):
+        self.run_task("delete", self.snapshot_path(action.target), self.what(action))
+
+    def apply_rollback(self, action):
+        self.run_task("post", self.snapshot_path(action.target, "rollback"), self.what(action))
 
 
 def main():

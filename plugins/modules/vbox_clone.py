@@ -80,7 +80,15 @@ actions:
   sample: ["cloned from lab-ubuntu (full)"]
 """
 
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
+
+
+def clone_view(vm):
+    if not vm:
+        return {}
+    return {"name": vm["name"], "uuid": vm["uuid"], "state": vm["state"],
+            "disks": [disk["path"] for disk in vm["disks"]]}
 
 
 class VBoxCloneModule(VBoxModule):
@@ -92,34 +100,48 @@ class VBoxCloneModule(VBoxModule):
     )
     module_kwargs = dict(required_if=[("mode", "linked", ["snapshot"])])
 
-    def clone_args(self, source):
-        args = ["clonevm", source["name"], "--name", self.params["name"], "--register"]
-        if self.params["snapshot"]:
-            args += ["--snapshot", self.params["snapshot"]]
-        if self.params["mode"] == "linked":
-            args += ["--options", "link"]
-        return args
+    def read(self):
+        """{vm, view}: the clone as VirtualBox reports it ({} when there is none) and what diff shows of it."""
+        clone = self.find_vm(self.params["name"]) or {}
+        return {"vm": clone, "view": clone_view(clone)}
 
-    def run(self):
-        clone = self.find_vm(self.params["name"])
-        if clone is not None:
-            return self.exit(False, before=clone_view(clone), after=clone_view(clone), vm=clone, actions=[])
-        source = self.require_vm(self.params["source"])
-        actions = ["cloned from %s (%s%s)" % (source["name"], self.params["mode"],
-                                              ", snapshot %s" % self.params["snapshot"]
-                                              if self.params["snapshot"] else "")]
-        wanted = {"name": self.params["name"], "source": source["name"], "mode": self.params["mode"],
-                  "snapshot": self.params["snapshot"]}
-        if self.check_mode:
-            return self.exit(True, before={}, after=wanted, vm={}, actions=actions)
-        self.vbox(*self.clone_args(source))
+    def plan(self, current):
+        """A VM with the clone's name counts as the clone: nothing to do. Else one clonevm."""
+        plan = Plan()
+        if not current["vm"]:
+            source = self.require_vm(self.params["source"])
+            snapshot = self.params["snapshot"]
+            plan.add("clone", self.params["name"],
+                     text="cloned from {source} ({mode}, snapshot {snapshot})" if snapshot else
+                     "cloned from {source} ({mode})",
+                     source=source["name"], mode=self.params["mode"], snapshot=snapshot)
+        return plan
+
+    def wanted(self, plan):
+        action = plan[0]
+        return dict(name=action.target, source=action.details["source"], mode=action.details["mode"],
+                    snapshot=action.details["snapshot"])
+
+    def expected(self, current, plan):
+        return {"vm": {}, "view": self.wanted(plan)} if plan else current
+
+    def read_back(self, current, plan):
         clone = self.require_vm(self.params["name"])
-        self.exit(True, before={}, after=dict(wanted, **clone_view(clone)), vm=clone, actions=actions)
+        return {"vm": clone, "view": dict(self.wanted(plan), **clone_view(clone))}
 
+    def view(self, resource):
+        return resource["view"]
 
-def clone_view(vm):
-    return {"name": vm["name"], "uuid": vm["uuid"], "state": vm["state"],
-            "disks": [disk["path"] for disk in vm["disks"]]}
+    def result(self, after):
+        return {"vm": after["vm"]}
+
+    def apply_clone(self, action):
+        args = ["clonevm", action.details["source"], "--name", action.target, "--register"]
+        if action.details["snapshot"]:
+            args += ["--snapshot", action.details["snapshot"]]
+        if action.details["mode"] == "linked":
+            args += ["--options", "link"]
+        self.vbox(*args)
 
 
 def main():

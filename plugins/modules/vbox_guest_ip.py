@@ -23,12 +23,10 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
   - virtlab.core.vbox
 attributes:
-  platform:
-    platforms: posix
   check_mode:
-    support: full
     details: Only reads; runs the same in check mode.
   diff_mode:
     support: none
@@ -85,9 +83,16 @@ ansible_facts:
       description: Same as RV(ip).
       type: str
       sample: 10.0.2.15
+actions:
+  description: Always empty - the module only reads.
+  returned: success
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_until
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
@@ -97,6 +102,8 @@ from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable 
 
 
 class VBoxGuestIpModule(VBoxModule):
+    """Only reads: the plan is always empty, and the read is the result."""
+
     argument_spec = dict(
         name=dict(type="str", required=True),
         interface=dict(type="int", default=0),
@@ -114,7 +121,8 @@ class VBoxGuestIpModule(VBoxModule):
             raise OperationFailed("VM '%s' is %s: only a running VM reports an IP address" % (vm["name"], vm["state"]),
                                   vm_state=vm["state"])
 
-    def run(self):
+    def read(self):
+        """{ip}: the guest's address, waited for until ``timeout`` when ``wait``."""
         vm = self.require_vm(self.params["name"])
         self.require_running(vm)
         ip = self.read_ip(vm)
@@ -126,7 +134,16 @@ class VBoxGuestIpModule(VBoxModule):
                 return address
             ip = wait_until(probe, self.params["timeout"], "the IP address of VM '%s'" % vm["name"],
                             interval=self.params["poll_interval"])
-        self.exit(False, ip=ip, ansible_facts={"vbox_guest_ip": ip})
+        return {"ip": ip}
+
+    def plan(self, current):
+        return Plan()
+
+    def view(self, resource):
+        return None  # nothing changes: no diff
+
+    def result(self, after):
+        return dict(ip=after["ip"], ansible_facts={"vbox_guest_ip": after["ip"]})
 
 
 def main():

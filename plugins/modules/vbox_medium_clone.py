@@ -68,17 +68,23 @@ medium:
     source:
       description: The image it was copied from.
       type: str
+actions:
+  description: What the task did or, in check mode, would do.
+  returned: success
+  type: list
+  elements: str
+  sample: ["copied /srv/images/base.vdi to /srv/vms/lab.vdi"]
 """
 
 import os
 import re
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxManageError, VBoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import controller_view, host_path
 
 UUID = re.compile(r"^\{?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\}?$")
-LOCKED = re.compile(r"is locked for (writing|reading) by another task")
 
 
 class VBoxMediumCloneModule(VBoxModule):
@@ -87,6 +93,12 @@ class VBoxMediumCloneModule(VBoxModule):
         dest=dict(type="path", required=True),
         format=dict(type="str", choices=["VDI", "VMDK", "VHD"], default="VDI"),
     )
+
+    def medium(self):
+        """The copy as declared: {path, format, source}, paths as VirtualBox will be given them."""
+        source = self.params["source"]
+        source = source.strip("{}") if UUID.match(source) else host_path(source)
+        return {"path": host_path(self.params["dest"]), "format": self.params["format"], "source": source}
 
     def running_holders(self, source):
         """Names of the running VMs that have ``source`` attached (and so locked)."""
@@ -107,31 +119,50 @@ class VBoxMediumCloneModule(VBoxModule):
             % (source, why, " VirtualBox said: %s" % vbox_message if vbox_message else ""),
             holders=holders)
 
-    def run(self):
-        source = self.params["source"]
-        if UUID.match(source):
-            source = source.strip("{}")
-        else:
-            source = host_path(source)
-        dest = host_path(self.params["dest"])
-        medium = {"path": dest, "format": self.params["format"], "source": source}
-        if os.path.exists(controller_view(dest)):
-            return self.exit(False, before={"path": dest}, after={"path": dest}, medium=medium)
-        holders = self.running_holders(source)
-        if holders:
-            raise self.locked_error(source, holders)
-        if self.check_mode:
-            return self.exit(True, before={}, after=medium, medium=medium)
+    def read(self):
+        """{medium, view}: the copy ({} when the destination does not exist yet; an existing file counts as the
+        copy) and what diff shows of it."""
+        medium = self.medium()
+        exists = os.path.exists(controller_view(medium["path"]))
+        return {"medium": medium if exists else {}, "view": {"path": medium["path"]} if exists else {}}
+
+    def plan(self, current):
+        """One clonemedium when the copy does not exist; refused at once while a running VM holds the source."""
+        plan = Plan()
+        if not current["medium"]:
+            medium = self.medium()
+            holders = self.running_holders(medium["source"])
+            if holders:
+                raise self.locked_error(medium["source"], holders)
+            plan.add("clone", medium["path"], text="copied {source} to {target}", source=medium["source"],
+                     format=medium["format"])
+        return plan
+
+    def expected(self, current, plan):
+        return {"medium": self.medium(), "view": self.medium()} if plan else current
+
+    def read_back(self, current, plan):
+        medium = dict(self.medium(), **self.created)
+        return {"medium": medium, "view": medium}
+
+    def view(self, resource):
+        return resource["view"]
+
+    def result(self, after):
+        return {"medium": after["medium"]}
+
+    def apply_clone(self, action):
         try:
-            output = self.vbox("clonemedium", "disk", source, dest, "--format", self.params["format"])
+            output = self.vbox("clonemedium", "disk", action.details["source"], action.target,
+                               "--format", action.details["format"])
         except VBoxManageError as exc:
-            if LOCKED.search(exc.msg):
-                raise self.locked_error(source, self.running_holders(source), exc.msg)
+            if exc.kind == "medium_locked":
+                raise self.locked_error(action.details["source"], self.running_holders(action.details["source"]),
+                                        exc.msg)
             raise
+        # VirtualBox names the copy's UUID only here: read_back has no other way to learn it.
         found = re.search(r"UUID: ([0-9a-fA-F-]+)", output)
-        if found:
-            medium["uuid"] = found.group(1)
-        self.exit(True, before={}, after=medium, medium=medium)
+        self.created = {"uuid": found.group(1)} if found else {}
 
 
 def main():

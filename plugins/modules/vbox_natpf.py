@@ -91,18 +91,23 @@ vm_state:
   returned: success
   type: str
   sample: running
+actions:
+  description: What the task did or, in check mode, would do.
+  returned: success
+  type: list
+  elements: str
+  sample: ["added ssh,tcp,,2222,,22"]
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import list_delta
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxManageError, VBoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
     format_forwarding_rule,
     parse_forwarding_rule,
 )
-
-RULE_NAME_TAKEN = "A NAT rule of this name already exists"
 
 
 def rule_name(rule):
@@ -133,47 +138,75 @@ class VBoxNatpfModule(VBoxModule):
             raise VirtlabError("NAT rule names must be unique; declared more than once: %s" % ", ".join(duplicates))
         return rules
 
-    def delta(self, current, desired):
-        """The one decision, for check mode and the real run: (to_add, to_remove)."""
-        to_add, to_remove = list_delta(current, desired)
-        if not self.params["exclusive"]:
-            declared = set(rule_name(rule) for rule in desired)
-            to_remove = [rule for rule in to_remove if rule_name(rule) in declared]
-        return to_add, to_remove
-
-    def add(self, vm, rule):
-        try:
-            self.change_nat_rule(vm, self.params["nic"], "add", rule)
-        except VBoxManageError as exc:
-            if RULE_NAME_TAKEN not in exc.msg:
-                raise
-            # The name is taken by a rule showvminfo did not list (VirtualBox 7.0.0): replace it.
-            self.change_nat_rule(vm, self.params["nic"], "delete", rule_name(rule))
-            self.change_nat_rule(vm, self.params["nic"], "add", rule)
-
-    def run(self):
-        desired = self.desired_rules()
+    def read(self):
+        """{rules, vm}: the adapter's rules and the VM (whose state decides between controlvm and modifyvm)."""
+        self.want = self.desired_rules()
         vm = self.require_vm(self.params["name"])
         nic = str(self.params["nic"])
         kind = vm["nics"].get(nic, "none")
         if kind != "nat":
             raise VirtlabError("Adapter %s of VM '%s' is not in NAT mode (it is %s): port forwarding applies to NAT "
                                "adapters only" % (nic, vm["name"], kind), vm=vm)
-        current = vm["forwarding"].get(nic, [])
-        to_add, to_remove = self.delta(current, desired)
-        changed = bool(to_add or to_remove)
-        after = [rule for rule in current if rule not in to_remove] + to_add
-        if changed and vm["state"] not in SESSION_STATES:
-            self.require_mutable(vm, "change the NAT port forwarding of adapter %s" % nic)
-        if changed and not self.check_mode:
-            for rule in to_remove:
-                self.change_nat_rule(vm, nic, "delete", rule_name(rule))
-            for rule in to_add:
-                self.add(vm, rule)
-            vm = self.require_vm(vm["uuid"])
-            after = vm["forwarding"].get(nic, [])
-        self.exit(changed, before={"rules": current}, after={"rules": after}, rules=after, added=to_add,
-                  removed=to_remove, vm_state=vm["state"])
+        return {"rules": vm["forwarding"].get(nic, []), "vm": vm}
+
+    def plan(self, current):
+        """The one decision, for check mode and the real run: the rules to delete, then the rules to add, each
+        through controlvm when a session holds the VM (``live``), else modifyvm."""
+        to_add, to_remove = list_delta(current["rules"], self.want)
+        if not self.params["exclusive"]:
+            declared = set(rule_name(rule) for rule in self.want)
+            to_remove = [rule for rule in to_remove if rule_name(rule) in declared]
+        vm = current["vm"]
+        where = dict(vm=vm["name"], live=vm["state"] in SESSION_STATES)
+        plan = Plan()
+        for rule in to_remove:
+            plan.add("delete", rule_name(rule), text="removed {rule}", rule=rule, **where)
+        for rule in to_add:
+            plan.add("add", rule_name(rule), text="added {rule}", rule=rule, **where)
+        if plan and not where["live"]:
+            self.require_mutable(vm, "change the NAT port forwarding of adapter %s" % self.params["nic"])
+        return plan
+
+    @staticmethod
+    def delta(plan):
+        return dict(added=[action.details["rule"] for action in plan if action.verb == "add"],
+                    removed=[action.details["rule"] for action in plan if action.verb == "delete"])
+
+    def expected(self, current, plan):
+        delta = self.delta(plan)
+        rules = [rule for rule in current["rules"] if rule not in delta["removed"]] + delta["added"]
+        return dict(current, rules=rules, **delta)
+
+    def read_back(self, current, plan):
+        vm = self.require_vm(current["vm"]["uuid"])
+        return dict(rules=vm["forwarding"].get(str(self.params["nic"]), []), vm=vm, **self.delta(plan))
+
+    def view(self, resource):
+        return {"rules": resource["rules"]}
+
+    def result(self, after):
+        return dict(rules=after["rules"], added=after["added"], removed=after["removed"], vm_state=after["vm"]["state"])
+
+    # Acting: one method per verb --------------------------------------------------
+    def nat_rule(self, action, *words):
+        nic = self.params["nic"]
+        if action.details["live"]:
+            self.vbox("controlvm", action.details["vm"], "natpf%d" % nic, *words)
+        else:
+            self.vbox("modifyvm", action.details["vm"], "--natpf%d" % nic, *words)
+
+    def apply_delete(self, action):
+        self.nat_rule(action, "delete", action.target)
+
+    def apply_add(self, action):
+        try:
+            self.nat_rule(action, action.details["rule"])
+        except VBoxManageError as exc:
+            if exc.kind != "rule_exists":
+                raise
+            # The name is taken by a rule showvminfo did not list (VirtualBox 7.0.0): replace it.
+            self.apply_delete(action)
+            self.nat_rule(action, action.details["rule"])
 
 
 def main():

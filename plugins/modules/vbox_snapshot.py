@@ -99,13 +99,12 @@ actions:
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxManageError, VBoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
     parse_snapshot_list,
 )
-
-NO_SNAPSHOTS = "does not have any snapshots"
 
 
 class VBoxSnapshotModule(VBoxModule):
@@ -116,65 +115,79 @@ class VBoxSnapshotModule(VBoxModule):
         state=dict(type="str", choices=["present", "restored", "absent"], default="present"),
     )
 
-    def list_snapshots(self, vm_name):
-        try:
-            return parse_snapshot_list(self.vbox("snapshot", vm_name, "list", "--machinereadable"))
-        except VBoxManageError as exc:
-            # With no snapshot VirtualBox prints this on stdout and exits 1.
-            if NO_SNAPSHOTS in (exc.details.get("stdout") or ""):
-                return {"snapshots": [], "current": None}
-            raise
-
-    def plan(self, vm, listing, found):
-        """The one decision, for check mode and the real run: the action to take, or None."""
-        state = self.params["state"]
-        if state == "present":
-            return None if found else "taken"
-        if state == "absent":
-            return "deleted" if found else None
-        if not found:
-            raise VirtlabError("VM '%s' has no snapshot named '%s' to restore" % (vm["name"], self.params["snapshot"]),
-                               snapshots=[snap["name"] for snap in listing["snapshots"]])
-        if listing["current"] == found["name"]:
-            return None
-        if vm["state"] in SESSION_STATES:
-            raise VirtlabError("Cannot restore snapshot '%s': VM '%s' is %s, and VirtualBox restores only a VM that "
-                               "is powered off. Stop it first (vbox_vm state=poweroff)."
-                               % (found["name"], vm["name"], vm["state"]), vm_state=vm["state"])
-        return "restored"
-
-    def run(self):
+    def read(self):
+        """{snapshots, current, snapshot, vm}: the VM's snapshot names in tree order, its current snapshot, the
+        declared one ({} when absent) and the VM."""
         vm = self.require_vm(self.params["name"])
+        return dict(self.read_snapshots(vm["uuid"]), vm=vm)
+
+    def read_snapshots(self, uuid):
+        try:
+            listing = parse_snapshot_list(self.vbox("snapshot", uuid, "list", "--machinereadable"))
+        except VBoxManageError as exc:
+            if exc.kind != "no_snapshots":  # with none VirtualBox says so and exits 1
+                raise
+            listing = {"snapshots": [], "current": None}
+        found = next((snap for snap in listing["snapshots"] if snap["name"] == self.params["snapshot"]), None)
+        return {"snapshots": [snap["name"] for snap in listing["snapshots"]], "current": listing["current"],
+                "snapshot": found or {}}
+
+    def plan(self, current):
+        """The one decision, for check mode and the real run: at most one action on the snapshot."""
+        state, found, vm, plan = self.params["state"], current["snapshot"], current["vm"], Plan()
+        if state == "present" and not found:
+            plan.add("take", self.params["snapshot"], text="taken", vm=vm["uuid"],
+                     description=self.params["description"])
+        elif state == "absent" and found:
+            plan.add("delete", found["name"], text="deleted", vm=vm["uuid"], uuid=found["uuid"],
+                     parent=found["parent"])
+        elif state == "restored":
+            if not found:
+                raise VirtlabError("VM '%s' has no snapshot named '%s' to restore"
+                                   % (vm["name"], self.params["snapshot"]), snapshots=current["snapshots"])
+            if current["current"] != found["name"]:
+                if vm["state"] in SESSION_STATES:
+                    raise VirtlabError(
+                        "Cannot restore snapshot '%s': VM '%s' is %s, and VirtualBox restores only a VM that is "
+                        "powered off. Stop it first (vbox_vm state=poweroff)."
+                        % (found["name"], vm["name"], vm["state"]), vm_state=vm["state"])
+                plan.add("restore", found["name"], text="restored", vm=vm["uuid"], uuid=found["uuid"])
+        return plan
+
+    def expected(self, current, plan):
         name = self.params["snapshot"]
-        listing = self.list_snapshots(vm["uuid"])
-        found = next((snap for snap in listing["snapshots"] if snap["name"] == name), None)
-        action = self.plan(vm, listing, found)
-        before = {"snapshots": [snap["name"] for snap in listing["snapshots"]], "current": listing["current"]}
-        if action is None or self.check_mode:
-            after = dict(before)
-            if action == "taken":
-                after = {"snapshots": before["snapshots"] + [name], "current": name}
-            elif action == "deleted":
-                after = {"snapshots": [snap for snap in before["snapshots"] if snap != name],
-                         "current": found["parent"] if before["current"] == name else before["current"]}
-            elif action == "restored":
-                after = dict(before, current=name)
-            return self.exit(bool(action), before=before, after=after,
-                             snapshot={} if action in ("taken", "deleted") else found or {},
-                             actions=[action] if action else [], **after)
-        if action == "taken":
-            args = ["snapshot", vm["uuid"], "take", name]
-            if self.params["description"]:
-                args += ["--description", self.params["description"]]
-            self.vbox(*args)
-        elif action == "deleted":
-            self.vbox("snapshot", vm["uuid"], "delete", found["uuid"])
-        else:
-            self.vbox("snapshot", vm["uuid"], "restore", found["uuid"])
-        listing = self.list_snapshots(vm["uuid"])
-        after = {"snapshots": [snap["name"] for snap in listing["snapshots"]], "current": listing["current"]}
-        snapshot = next((snap for snap in listing["snapshots"] if snap["name"] == name), None) or {}
-        self.exit(True, before=before, after=after, snapshot=snapshot, actions=[action], **after)
+        after = dict(current)
+        if plan.has("take"):
+            after.update(snapshots=current["snapshots"] + [name], current=name, snapshot={})
+        elif plan.has("delete"):
+            parent = plan[0].details["parent"]
+            after.update(snapshots=[snap for snap in current["snapshots"] if snap != name], snapshot={},
+                         current=parent if current["current"] == name else current["current"])
+        elif plan.has("restore"):
+            after.update(current=name)
+        return after
+
+    def read_back(self, current, plan):
+        return dict(self.read_snapshots(current["vm"]["uuid"]), vm=current["vm"])
+
+    def view(self, resource):
+        return {"snapshots": resource["snapshots"], "current": resource["current"]}
+
+    def result(self, after):
+        return dict(self.view(after), snapshot=after["snapshot"])
+
+    # Acting: one method per verb --------------------------------------------------
+    def apply_take(self, action):
+        args = ["snapshot", action.details["vm"], "take", action.target]
+        if action.details["description"]:
+            args += ["--description", action.details["description"]]
+        self.vbox(*args)
+
+    def apply_delete(self, action):
+        self.vbox("snapshot", action.details["vm"], "delete", action.details["uuid"])
+
+    def apply_restore(self, action):
+        self.vbox("snapshot", action.details["vm"], "restore", action.details["uuid"])
 
 
 def main():

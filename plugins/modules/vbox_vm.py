@@ -211,6 +211,7 @@ import os
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     SESSION_STATES,
@@ -221,11 +222,13 @@ from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable 
 # What controlvm can change on a running VM (setting -> controlvm word); the rest needs it off.
 LIVE_SETTINGS = {"nic1": "nic1"}
 MODIFYVM_OPTIONS = {"ostype": "--ostype", "memory": "--memory", "cpus": "--cpus", "nic1": "--nic1"}
+# A VM as createvm registers it, for check mode's "after" of a creation.
+NEW_VM = {"state": "poweroff", "ostype": None, "memory": None, "cpus": None, "nic1": None, "disks": []}
 
 
 def settings_view(vm):
     """The compared and diffed part of a VM."""
-    if vm is None:
+    if not vm:
         return {}
     return {"state": vm["state"], "ostype": vm["ostype"], "memory": vm["memory"], "cpus": vm["cpus"],
             "nic1": vm["nics"].get("1", "none"), "internal_networks": internal_networks_view(vm),
@@ -254,7 +257,24 @@ def internal_network_args(current, wanted):
 
 
 def is_running(vm):
-    return vm is not None and vm["state"] in SESSION_STATES
+    return bool(vm) and vm["state"] in SESSION_STATES
+
+
+def expected_settings(before, plan):
+    """The settings as ``plan`` leaves them (check mode's "after")."""
+    if plan.has("remove"):
+        return {}
+    after = dict(before or NEW_VM)
+    for action in plan:
+        if action.verb in ("create", "change"):
+            after.update((key, new) for key, (old, new) in action.details["changes"].items())
+        elif action.verb == "attach":
+            after["disks"] = after["disks"] + [action.details["disk"]["path"]]
+        elif action.verb in ("stop", "discard"):
+            after["state"] = "poweroff"
+        elif action.verb == "start":
+            after["state"] = "running"
+    return after
 
 
 class VBoxVmModule(VBoxModule):
@@ -276,6 +296,11 @@ class VBoxVmModule(VBoxModule):
         timeout=dict(type="int", default=120),
     )
 
+    def read(self):
+        """{vm, settings}: the VM as showvminfo reports it ({} when absent) and its compared settings."""
+        vm = self.find_vm(self.params["name"]) or {}
+        return {"vm": vm, "settings": settings_view(vm)}
+
     def desired_settings(self, vm):
         """The declared settings, in the form showvminfo reports them (None: not managed)."""
         params = self.params
@@ -283,11 +308,11 @@ class VBoxVmModule(VBoxModule):
             if params[key] is not None and params[key] < 1:
                 raise VirtlabError("%s must be a positive number, not %s" % (key, params[key]))
         ostype = params["ostype"]
-        if ostype is not None and vm is not None:
+        if ostype is not None and vm:
             # showvminfo prints the type's description ("Ubuntu (64-bit)"), not its ID.
             descriptions = dict((type_id.lower(), text) for type_id, text in self.ostype_descriptions().items())
             ostype = descriptions.get(ostype.lower(), ostype)
-        nic1 = params["nic1"] or ("nat" if vm is None else None)
+        nic1 = params["nic1"] or ("nat" if not vm else None)
         networks = params["internal_networks"]
         if networks is not None and len(networks) > 7:
             raise VirtlabError("internal_networks: a VM has adapters 2 to 8, so at most 7 networks, not %d"
@@ -301,91 +326,102 @@ class VBoxVmModule(VBoxModule):
         if not disk:
             return None
         path = host_path(disk["path"])
-        if vm is not None and path in [attached["path"] for attached in vm["disks"]]:
+        if vm and path in [attached["path"] for attached in vm["disks"]]:
             return None
         create = not os.path.exists(controller_view(path))
         if create and not disk["size_mb"]:
             raise VirtlabError("disk.path %s does not exist: give disk.size_mb to create it, or the path of an "
                                "existing image to attach" % path)
-        return dict(disk, path=path, create=create)
+        return dict(disk, path=path, create=create,
+                    add_controller=not vm or disk["controller"] not in vm["controllers"])
 
-    def plan(self, vm):
-        """The one decision, for check mode and the real run: what must happen, and its action names."""
-        state = self.params["state"]
+    def plan(self, current):
+        """The one decision, for check mode and the real run. Every action targets the VM's name."""
+        vm, state, plan = current["vm"], self.params["state"], Plan()
+        name = vm["name"] if vm else self.params["name"]
         if state == "absent":
-            plan = dict(remove=vm is not None, stop=is_running(vm))
-            return plan, (["stopped"] if plan["stop"] else []) + (["removed"] if plan["remove"] else [])
-        desired = self.desired_settings(vm)
-        changes = differences(settings_view(vm), desired)
+            if is_running(vm):
+                plan.add("stop", name, text="stopped")
+            if vm:
+                plan.add("remove", name, text="removed")
+            return plan
+        changes = differences(current["settings"], self.desired_settings(vm))
         disk = self.desired_disk(vm)
-        plan = dict(
-            create=vm is None,
-            changes=changes,
-            disk=disk,
-            discard_saved=vm is not None and vm["state"] == "saved" and state == "poweroff",
-            stop=is_running(vm) and state == "poweroff",
-            start=state == "running" and not is_running(vm),
-        )
-        if is_running(vm) and not plan["stop"]:
+        discard = bool(vm) and vm["state"] == "saved" and state == "poweroff"
+        stop = is_running(vm) and state == "poweroff"
+        if is_running(vm) and not stop:
             offline = sorted(key for key in changes if key not in LIVE_SETTINGS) + (["disk"] if disk else [])
             if offline:
                 raise VirtlabError(
                     "Cannot change %s of VM '%s' while it is running: VirtualBox changes these only when the VM "
                     "is powered off. Run with state=poweroff, then state=running." % (", ".join(offline), vm["name"]),
                     changes=dict((key, changes[key]) for key in offline if key in changes), vm=vm)
-        if vm is not None and vm["state"] == "saved" and (changes or disk) and not plan["discard_saved"]:
+        if vm and vm["state"] == "saved" and (changes or disk) and not discard:
             raise VirtlabError("Cannot change the settings of VM '%s': it is in saved state. Run with "
                                "state=poweroff (discards the saved state) first." % vm["name"], vm=vm)
-        actions = []
-        if plan["create"]:
-            actions.append("created")
-        if plan["discard_saved"]:
-            actions.append("saved state discarded")
-        if plan["stop"]:
-            actions.append("stopped")
-        if changes and not plan["create"]:
-            actions.append("changed %s" % ", ".join(sorted(changes)))
+        if not vm:
+            # createvm sets the OS type; modifyvm the rest of the settings.
+            plan.add("create", name, text="created", changes=changes)
+        if discard:
+            plan.add("discard", name, text="saved state discarded")
+        if stop:
+            plan.add("stop", name, text="stopped")
+        if changes and vm:
+            plan.add("change", name, text="changed {keys}", keys=", ".join(sorted(changes)), changes=changes,
+                     live=is_running(vm) and not stop)
         if disk:
-            actions.append("disk %s %s" % ("created and attached" if disk["create"] else "attached", disk["path"]))
-        if plan["start"]:
-            actions.append("started")
-        return plan, actions
+            plan.add("attach", name, text="disk created and attached {path}" if disk["create"] else
+                     "disk attached {path}", path=disk["path"], disk=disk)
+        if state == "running" and not is_running(vm):
+            plan.add("start", name, text="started")
+        return plan
 
-    def simulate(self, before, plan):
-        """What the VM would look like after ``plan`` (check mode's "after")."""
-        if plan.get("remove"):
-            return {}
-        after = dict(before) if before else {"state": "poweroff", "ostype": None, "memory": None, "cpus": None,
-                                             "nic1": None, "disks": []}
-        after.update((key, new) for key, (old, new) in plan["changes"].items())
-        if plan["disk"]:
-            after["disks"] = after["disks"] + [plan["disk"]["path"]]
-        if plan["stop"] or plan["discard_saved"]:
-            after["state"] = "poweroff"
-        if plan["start"]:
-            after["state"] = "running"
-        return after
+    def expected(self, current, plan):
+        return {"vm": current["vm"], "settings": expected_settings(current["settings"], plan)}
 
-    # Acting -----------------------------------------------------------------------
-    def stop(self, vm):
-        name = vm["name"]
+    def read_back(self, current, plan):
+        if plan.has("remove"):
+            return {"vm": {}, "settings": {}}
+        vm = self.require_vm(plan[0].target)
+        return {"vm": vm, "settings": settings_view(vm)}
+
+    def view(self, resource):
+        return resource["settings"]
+
+    def result(self, after):
+        return {"vm": after["vm"]}
+
+    # Acting: one method per verb --------------------------------------------------
+    def apply_stop(self, action):
         if self.params["stop_method"] == "acpi":
-            self.vbox("controlvm", name, "acpipowerbutton")
+            self.vbox("controlvm", action.target, "acpipowerbutton")
         else:
-            self.vbox("controlvm", name, "poweroff")
-        self.wait_for_state(name, ["poweroff"], self.params["timeout"])
+            self.vbox("controlvm", action.target, "poweroff")
+        self.wait_for_state(action.target, ["poweroff"], self.params["timeout"])
 
-    def create(self):
-        args = ["createvm", "--name", self.params["name"], "--register"]
+    def apply_remove(self, action):
+        self.vbox("unregistervm", action.target, "--delete")
+
+    def apply_create(self, action):
+        args = ["createvm", "--name", action.target, "--register"]
         if self.params["ostype"]:
             args += ["--ostype", self.params["ostype"]]
         self.vbox(*args)
+        self.modifyvm(action.target, dict((key, change) for key, change in action.details["changes"].items()
+                                          if key != "ostype"))
 
-    def apply_changes(self, name, changes, live):
-        if live:
+    def apply_discard(self, action):
+        self.vbox("discardstate", action.target)
+
+    def apply_change(self, action):
+        changes = action.details["changes"]
+        if action.details["live"]:
             for key in sorted(changes):
-                self.vbox("controlvm", name, LIVE_SETTINGS[key], changes[key][1])
-            return
+                self.vbox("controlvm", action.target, LIVE_SETTINGS[key], changes[key][1])
+        else:
+            self.modifyvm(action.target, changes)
+
+    def modifyvm(self, name, changes):
         args = []
         for key in sorted(changes):
             if key == "internal_networks":
@@ -397,46 +433,20 @@ class VBoxVmModule(VBoxModule):
         if args:
             self.vbox("modifyvm", name, *args)
 
-    def attach_disk(self, vm, disk):
+    def apply_attach(self, action):
+        disk = action.details["disk"]
         if disk["create"]:
             self.vbox("createmedium", "disk", "--filename", disk["path"], "--size", disk["size_mb"],
                       "--format", disk["format"])
-        if disk["controller"] not in vm["controllers"]:
-            self.vbox("storagectl", vm["name"], "--name", disk["controller"], "--add", "sata",
+        if disk["add_controller"]:
+            self.vbox("storagectl", action.target, "--name", disk["controller"], "--add", "sata",
                       "--controller", "IntelAhci")
-        self.vbox("storageattach", vm["name"], "--storagectl", disk["controller"], "--port", 0, "--device", 0,
+        self.vbox("storageattach", action.target, "--storagectl", disk["controller"], "--port", 0, "--device", 0,
                   "--type", "hdd", "--medium", disk["path"])
 
-    def run(self):
-        name = self.params["name"]
-        vm = self.find_vm(name)
-        plan, actions = self.plan(vm)
-        before = settings_view(vm)
-        if self.check_mode or not actions:
-            after = self.simulate(before, plan) if actions else before
-            return self.exit(bool(actions), before=before, after=after, vm=vm or {}, actions=actions)
-        if plan.get("remove"):
-            if plan["stop"]:
-                self.stop(vm)
-            self.vbox("unregistervm", vm["name"], "--delete")
-            return self.exit(True, before=before, after={}, vm={}, actions=actions)
-        if plan["create"]:
-            self.create()
-            plan["changes"].pop("ostype", None)
-            vm = {"name": name, "state": "poweroff", "controllers": []}  # what createvm makes
-        if plan["discard_saved"]:
-            self.vbox("discardstate", vm["name"])
-        if plan["stop"]:
-            self.stop(vm)
-        self.apply_changes(vm["name"], plan["changes"], live=is_running(vm) and not plan["stop"])
-        if plan["disk"]:
-            self.attach_disk(vm, plan["disk"])
-        if plan["start"]:
-            self.vbox("startvm", vm["name"], "--type", "headless")
-            vm = self.wait_for_state(vm["name"], ["running"], self.params["timeout"])
-        else:
-            vm = self.require_vm(vm["name"])
-        return self.exit(True, before=before, after=settings_view(vm), vm=vm, actions=actions)
+    def apply_start(self, action):
+        self.vbox("startvm", action.target, "--type", "headless")
+        self.wait_for_state(action.target, ["running"], self.params["timeout"])
 
 
 def main():

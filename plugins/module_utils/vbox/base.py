@@ -19,8 +19,8 @@ from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_unti
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     MUTABLE_STATES,
     NOT_FOUND_CODE,
-    SESSION_STATES,
     WSL_VBOXMANAGE,
+    error_kind,
     find_vboxmanage_error,
     is_transient_lock,
     parse_ostypes,
@@ -29,11 +29,13 @@ from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable 
 
 
 class VBoxManageError(OperationFailed):
-    """A VBoxManage call failed; ``code`` is VirtualBox's error code when it printed one."""
+    """A VBoxManage call failed; ``code`` is VirtualBox's error code when it printed one, ``kind`` what the
+    failure means when a module handles it (machinereadable.ERROR_KINDS), else None."""
 
-    def __init__(self, msg, code=None, **details):
+    def __init__(self, msg, code=None, kind=None, **details):
         super(VBoxManageError, self).__init__(msg, code=code, **details)
         self.code = code
+        self.kind = kind
 
 
 class VBoxNotFound(VBoxManageError):
@@ -52,6 +54,14 @@ class VBoxModule(VirtlabModule):
 
     def connect(self):
         self.vboxmanage = self.find_vboxmanage()
+
+    def view(self, resource):
+        """What diff shows of a read, expected or read-back resource (None: no diff)."""
+        return resource
+
+    def exit_with(self, plan, before, after):
+        self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
+                  **self.result(after))
 
     def find_vboxmanage(self):
         path = self.params["vboxmanage_path"]
@@ -86,9 +96,10 @@ class VBoxModule(VirtlabModule):
                 attempt += 1
                 time.sleep(self.params["retry_delay"])
                 continue
-            kind = VBoxNotFound if error["code"] == NOT_FOUND_CODE else VBoxManageError
-            raise kind("VBoxManage %s failed: %s" % (args[0], error["message"]), code=error["code"],
-                       cmd=command, rc=rc, stdout=stdout, stderr=stderr, attempts=attempt + 1)
+            error_class = VBoxNotFound if error["code"] == NOT_FOUND_CODE else VBoxManageError
+            raise error_class("VBoxManage %s failed: %s" % (args[0], error["message"]), code=error["code"],
+                              kind=error_kind(error["message"], stdout), cmd=command, rc=rc, stdout=stdout,
+                              stderr=stderr, attempts=attempt + 1)
 
     # Machines ---------------------------------------------------------------------
     def find_vm(self, name):
@@ -123,16 +134,6 @@ class VBoxModule(VirtlabModule):
                                       % (name, " or ".join(states)), vm=vm)
             return None
         return wait_until(probe, timeout, "VM '%s' to be %s" % (name, " or ".join(states)))
-
-    def change_nat_rule(self, vm, nic, action, rule_or_name):
-        """Add or delete one NAT rule, via controlvm when a session holds the VM, else modifyvm."""
-        nic = int(nic)
-        words = [rule_or_name] if action == "add" else ["delete", rule_or_name]
-        if vm["state"] in SESSION_STATES:
-            self.vbox("controlvm", vm["name"], "natpf%d" % nic, *words)
-        else:
-            self.require_mutable(vm, "change its NAT port forwarding")
-            self.vbox("modifyvm", vm["name"], "--natpf%d" % nic, *words)
 
     def require_mutable(self, vm, what):
         if vm["state"] not in MUTABLE_STATES:

@@ -247,6 +247,21 @@ def find_vboxmanage_error(rc, stderr):
     return {"message": " ".join(lines) or "exit code %s" % rc, "code": code.group(1) if code else None}
 
 
+# What a failed call means, for the modules that handle it: a kind, from VirtualBox's words (its codes are
+# too coarse: NS_ERROR_INVALID_ARG is also a malformed rule, VBOX_E_INVALID_OBJECT_STATE also a session lock).
+ERROR_KINDS = (
+    ("rule_exists", re.compile(r"A NAT rule of this name already exists")),
+    ("medium_locked", re.compile(r"is locked for (writing|reading) by another task")),
+    ("no_snapshots", re.compile(r"does not have any snapshots")),
+)
+
+
+def error_kind(message, stdout=""):
+    """The kind of a VBoxManage failure (see ERROR_KINDS) from its message and stdout, or None."""
+    text = "%s\n%s" % (message or "", stdout or "")
+    return next((kind for kind, pattern in ERROR_KINDS if pattern.search(text)), None)
+
+
 def is_transient_lock(stderr):
     return any(text in (stderr or "") for text in TRANSIENT_LOCK_TEXTS)
 

@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable import (
     controller_view,
+    error_kind,
     find_vboxmanage_error,
     host_path,
     is_transient_lock,
@@ -151,3 +152,13 @@ def test_windows_paths_for_vboxmanage_exe_from_wsl():
     assert controller_view("d:/VMs/lab.vdi") == "/mnt/d/VMs/lab.vdi"
     assert host_path("/vms/../vms/lab.vdi") == "/vms/lab.vdi"
     assert controller_view("/vms/lab.vdi") == "/vms/lab.vdi"
+
+
+@pytest.mark.parametrize("message, stdout, kind", [
+    ("A NAT rule of this name already exists", "", "rule_exists"),
+    ("Medium '/vms/lab.vdi' is locked for writing by another task", "", "medium_locked"),
+    ("exit code 1", "This machine does not have any snapshots\n", "no_snapshots"),
+    ("Could not find a registered machine named 'lab'", "", None),
+])
+def test_error_kind_says_what_a_failure_means_for_the_modules_that_handle_it(message, stdout, kind):
+    assert error_kind(message, stdout) == kind

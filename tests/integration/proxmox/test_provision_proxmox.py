@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+"""roles/provision_proxmox (the Proxmox adapter's output, through proxmox_ct) and destroy.yml's Proxmox path,
+through ansible-playbook against the API double."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+HOSTS = "cs,rt2"  # a node on two networks and a router on another node are enough
+
+
+def playbook(pve, path, **extra):
+    env = dict(os.environ, PROXMOX_HOST="127.0.0.1", PROXMOX_PORT=str(pve.port), PROXMOX_USER="root@pam",
+               PROXMOX_PASSWORD="lab-password", PROXMOX_CA_PATH=pve.ca_path,
+               ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    extra = dict({"provision_proxmox_ssh_public_keys": ["ssh-ed25519 AAAA lab"]}, **extra)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/proxmox",
+               path, "--limit", HOSTS, "-e", json.dumps(extra)]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return run.stdout
+
+
+def net(ct, key):
+    return dict(item.split("=", 1) for item in ct["config"][key].split(","))
+
+
+def test_the_lab_hosts_become_cts_from_the_topology_then_destroy_removes_them(pve):
+    playbook(pve, "tests/integration/proxmox/provision.yml")
+
+    cs, rt2 = pve.double.cts[710], pve.double.cts[702]
+    assert (cs["node"], cs["status"], rt2["node"]) == ("pve1", "running", "pve2")
+    assert (net(cs, "net0")["bridge"], net(cs, "net0")["ip"], net(cs, "net0")["gw"]) == \
+        ("vmbr0", "192.168.100.80/24", "192.168.100.1")
+    assert [(net(cs, key)["tag"], net(cs, key)["ip"]) for key in ("net1", "net2")] == \
+        [("101", "10.77.1.10/24"), ("102", "10.77.2.10/24")]
+    assert "gw" not in net(cs, "net1")
+    assert (cs["config"]["memory"], cs["config"]["swap"], cs["config"]["unprivileged"]) == (512, 256, 1)
+
+    playbook(pve, "playbooks/destroy.yml")
+    assert pve.double.cts == {}

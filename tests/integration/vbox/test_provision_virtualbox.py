@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+"""roles/provision_virtualbox (the VirtualBox adapter's output, through the vbox_* modules) and destroy.yml's
+VirtualBox path, through ansible-playbook against the VBoxManage double."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def playbook(vbox, path):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    extra = {"virtlab_vbox_machine_folder": vbox.folder, "virtlab_vbox_base_image": vbox.path("base.vdi")}
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/virtualbox",
+               path, "--limit", "rt2", "--skip-tags", "guest", "-e", json.dumps(extra)]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return run.stdout
+
+
+def test_a_lab_host_becomes_a_vm_reached_through_its_port_forward_then_destroy_removes_it(vbox):
+    with open(vbox.path("base.vdi"), "w") as image:
+        image.write("a base image")
+
+    output = playbook(vbox, "tests/integration/vbox/provision.yml")
+
+    rt2 = vbox.vm("virtlab-rt2")
+    assert rt2["state"] == "running"
+    assert rt2["nics"]["1"]["rules"] == ["ssh,tcp,127.0.0.1,2202,,22"]
+    assert (rt2["nics"]["2"]["network"], rt2["nics"]["3"]["network"]) == ("virtlab-pn2", "virtlab-pn3")
+    assert list(rt2["attachments"].values()) == [vbox.path("virtlab-rt2.vdi")]
+    assert "reach rt2 at 127.0.0.1:2202" in output
+
+    playbook(vbox, "playbooks/destroy.yml")
+    assert vbox.vm("virtlab-rt2") is None
+    assert not os.path.exists(vbox.path("virtlab-rt2.vdi"))

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+"""The topology as the vbox_* modules take it (module_utils/vbox/adapter.py)."""
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.virtlab.core.plugins.module_utils.vbox.adapter import vbox_lab
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def inventory(*parts):
+    with open(os.path.join(REPO, "inventories", "virtualbox", *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+LAB = inventory("group_vars", "all", "topology.yml")["virtlab_topology"]
+SETTINGS = dict(machine_folder="/srv/vms/", base_image="/srv/images/debian-12.vdi", ostype="Debian_64",
+                name_prefix="virtlab-", network_prefix="virtlab-")
+
+
+def hosts():
+    """{host: {ssh_port}} from the inventory's hosts.yml, as the role passes them."""
+    groups = inventory("hosts.yml")["all"]["children"]["lab"]["children"].values()
+    return dict((host, {"ssh_port": hostvars["ansible_port"]})
+                for group in groups for host, hostvars in group["hosts"].items())
+
+
+def test_cs_is_a_copy_of_the_base_image_with_nat_first_then_its_networks():
+    cs = vbox_lab(LAB, hosts(), SETTINGS)["vms"]["cs"]
+
+    assert cs == dict(
+        medium={"source": "/srv/images/debian-12.vdi", "dest": "/srv/vms/virtlab-cs.vdi"},
+        vm={"name": "virtlab-cs", "ostype": "Debian_64", "memory": 512, "cpus": 1, "nic1": "nat",
+            "internal_networks": ["virtlab-pn1", "virtlab-pn2"], "disk": {"path": "/srv/vms/virtlab-cs.vdi"},
+            "state": "running"},
+        natpf={"name": "virtlab-cs", "rules": ["ssh,tcp,127.0.0.1,2210,,22"]},
+        connection={"ansible_host": "127.0.0.1", "ansible_port": 2210})
+
+
+def test_every_topology_host_is_a_vm_with_its_own_forwarded_port():
+    vms = vbox_lab(LAB, hosts(), SETTINGS)["vms"]
+
+    assert sorted(vms) == sorted(list(LAB["routers"]) + list(LAB["nodes"]))
+    ports = [vm["connection"]["ansible_port"] for vm in vms.values()]
+    assert len(set(ports)) == len(ports)
+    assert vms["rt1"]["vm"]["internal_networks"] == ["virtlab-pn1", "virtlab-public"]
+
+
+@pytest.mark.parametrize("state, vm_state", [("started", "running"), ("stopped", "poweroff"),
+                                             ("absent", "absent")])
+def test_states_are_vbox_vms_and_sizes_can_be_overridden(state, vm_state):
+    vm = vbox_lab(LAB, {"sum": {"ssh_port": 2211}}, dict(SETTINGS, vm={"cpus": 2}), state)["vms"]["sum"]["vm"]
+
+    assert (vm["state"], vm["cpus"], vm["memory"]) == (vm_state, 2, 512)
+
+
+def test_missing_inputs_name_what_is_missing():
+    with pytest.raises(ValueError, match="hosts.cs.ssh_port is required"):
+        vbox_lab(LAB, {"cs": {}}, SETTINGS)
+    with pytest.raises(ValueError, match="settings.base_image is required"):
+        vbox_lab(LAB, {"cs": {"ssh_port": 2210}}, dict(SETTINGS, base_image=None))
+    with pytest.raises(ValueError, match="state must be one of"):
+        vbox_lab(LAB, hosts(), SETTINGS, "running")
