@@ -27,8 +27,12 @@ def lab_grade_script(topology, host, requests=None):
     return grading.observe_script(topology, host, requests)
 
 
-def lab_grade_checks(observed, topology, host, requests=None):
-    """``observed``: the registered result of running lab_grade_script with ansible.builtin.raw."""
+def lab_grade_checks(observed, topology, host=None, requests=None):
+    """``observed``: the registered result of running lab_grade_script with ansible.builtin.raw on ``host``; with
+    no ``host``, a mapping of host names to such results (the checks of all of them)."""
+    if host is None:
+        return [check for name in sorted(observed or {})
+                for check in lab_grade_checks(observed[name], topology, name, requests)]
     _usable(topology, host)
     observed = observed or {}
     if observed.get("unreachable") or observed.get("skipped"):
@@ -52,7 +56,10 @@ def lab_grade_report(checks, form="table", lab="lab", picture=None):
         return grading.report_junit(checks, lab)
     if form == "failed":
         return grading.summary(checks)[1]
-    raise AnsibleFilterError("lab_grade_report: form %r is not one of table, markdown, junit, failed" % (form,))
+    if form == "status":
+        return grading.report_status(checks)
+    raise AnsibleFilterError("lab_grade_report: form %r is not one of table, markdown, junit, failed, status"
+                             % (form,))
 
 
 class FilterModule(object):

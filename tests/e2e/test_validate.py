@@ -120,11 +120,24 @@ def inventory(tmp_path_factory):
     teardown()
 
 
-def validate(inventory, report):
+def playbook(inventory, name, *args, json_output=False):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run(["ansible-playbook", "-i", inventory, "playbooks/validate.yml", "-e", "virtlab_lab=" + LAB,
-                           "-e", "virtlab_report_dir=" + report], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    if json_output:
+        env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    return subprocess.run(["ansible-playbook", "-i", inventory, "playbooks/%s.yml" % name] + list(args), cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def validate(inventory, report):
+    return playbook(inventory, "validate", "-e", "virtlab_lab=" + LAB, "-e", "virtlab_report_dir=" + report)
+
+
+def status_lines(inventory):
+    """{host: its line of the status table}."""
+    proc = playbook(inventory, "status", json_output=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    table = json.loads(proc.stdout)["plays"][-1]["tasks"][-1]["hosts"]["localhost"]["msg"]
+    return dict((line.split()[0], line) for line in table[1:])
 
 
 def junit_failures(report):
@@ -150,6 +163,9 @@ def test_a_hand_built_lab_passes(inventory, tmp_path):
     report = (tmp_path / (LAB + ".md")).read_text()
     assert report.startswith("# Lab %s: all" % LAB) and "| 10-11 |" in report and "| 9 |" in report
     assert (tmp_path / (LAB + ".svg")).read_text().lstrip().startswith("<?xml")
+    status = status_lines(inventory)
+    assert sorted(status) == sorted(HOSTS)
+    assert "2/2 in sync" in status["cs"] and "calculator answering" in status["cs"], status["cs"]
 
 
 def test_each_fault_fails_by_name_and_the_lab_is_left_as_it_was(inventory, tmp_path):
@@ -172,3 +188,7 @@ def test_each_fault_fails_by_name_and_the_lab_is_left_as_it_was(inventory, tmp_p
     assert "**FAILED**" in report and "## Failed" in report
     assert 'color=red' in (tmp_path / (LAB + ".dot")).read_text(), "broken paths are drawn in red"
     assert lab_state() == before, "the grader changed the lab"
+    status = status_lines(inventory)
+    assert "1/2 in sync" in status["cs"] and "10.79.3.11/24 MISSING" in status["sum"], status
+    assert "div NOT ANSWERING" in status["div"], status["div"]
+    assert lab_state() == before, "the status view changed the lab"

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces
+from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces, is_router
 from ansible_collections.virtlab.core.plugins.module_utils.topology.routing import routes
 
 
@@ -82,7 +82,7 @@ def openstack_lab(topology, prefix="virtlab-", external_topology_network="public
         own = interfaces(topology, host)
         lab = [i for i in own if i["network"] != external_topology_network]
         on_external = len(lab) != len(own)
-        if host in (topology.get("routers") or {}):
+        if is_router(topology, host):
             routers[host] = {
                 "name": prefix + host,
                 "external_network": external_network if on_external else None,

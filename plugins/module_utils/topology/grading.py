@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.virtlab.core.plugins.module_utils.node import observe
 from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces, is_router
+from ansible_collections.virtlab.core.plugins.module_utils.topology.probes import DEFAULT_REQUESTS
 from ansible_collections.virtlab.core.plugins.module_utils.topology.routing import routes, service_address
 
 # Which step of the lab each kind of check belongs to (lab-objectives: 9 the nodes and their services; 10-11
@@ -68,8 +69,8 @@ def observe_script(topology, host, requests):
 
 
 def _request(requests, service, spec):
-    return (requests or {}).get(service) or (requests or {}).get(spec.get("kind", "operation")) or {
-        "body": "", "expect_prefix": ""}
+    requests = requests or DEFAULT_REQUESTS
+    return requests.get(service) or requests.get(spec.get("kind", "operation")) or {"body": "", "expect_prefix": ""}
 
 
 def _check(kind, host, what, expected, actual, ok):
@@ -167,6 +168,30 @@ def report_table(checks):
                                                        "ok" if c["ok"] else "FAILED", c["actual"]))
     per_objective, failed = summary(checks)
     lines.append("; ".join("objective %s: %d/%d" % (o, p, t) for o, (p, t) in sorted(per_objective.items())))
+    return lines
+
+
+def report_status(checks):
+    """One line per host for the status view: up or not, its addresses, its routes and its services."""
+    hosts = {}
+    for check in checks:
+        hosts.setdefault(check["host"], []).append(check)
+    lines = ["%-9s %-12s %-32s %-16s %s" % ("HOST", "STATE", "ADDRESSES", "ROUTES", "SERVICES")]
+    for host in sorted(hosts):
+        own = hosts[host]
+        down = [c for c in own if c["kind"] == "host"]
+        if down:
+            lines.append("%-9s %-12s %s" % (host, "DOWN", down[0]["actual"]))
+            continue
+        addresses = [c for c in own if c["kind"] == "address"]
+        routes_ = [c for c in own if c["kind"] in ("route", "forwarding")]
+        services = [c for c in own if c["kind"] == "service"]
+        shown = " ".join(c["expected"] if c["ok"] else "%s MISSING" % c["expected"] for c in addresses)
+        in_sync = sum(c["ok"] for c in routes_)
+        lines.append("%-9s %-12s %-32s %-16s %s" % (
+            host, "up", shown, ("%d/%d in sync" % (in_sync, len(routes_))) if routes_ else "-",
+            ", ".join("%s %s" % (c["check"].split()[0], "answering" if c["ok"] else "NOT ANSWERING (%s)" % c["actual"])
+                      for c in services) or "-"))
     return lines
 
 

@@ -12,6 +12,14 @@ from ansible_collections.virtlab.core.plugins.module_utils.topology.model import
 from ansible_collections.virtlab.core.plugins.module_utils.topology.routing import service_address
 
 
+# The question each service is asked, and how its answer starts, when the caller gives none.
+DEFAULT_REQUESTS = {
+    "calculator": {"body": "(5+6)*2", "expect_prefix": "result = 22"},
+    "sum": {"body": "6 3", "expect_prefix": "9"}, "sub": {"body": "6 3", "expect_prefix": "3"},
+    "mul": {"body": "6 3", "expect_prefix": "18"}, "div": {"body": "6 3", "expect_prefix": "2"},
+}
+
+
 def reachability_matrix(topology, outside_host=None, requests=None):
     """The lab's expected reachability, as probes [{src, service, address, port, expect, body, expect_prefix}].
 
@@ -21,7 +29,7 @@ def reachability_matrix(topology, outside_host=None, requests=None):
     ``requests`` maps a service name (or kind) to {body, expect_prefix}.
     """
     services = topology.get("services") or {}
-    requests = requests or {}
+    requests = requests or DEFAULT_REQUESTS
     kinds = dict((name, spec.get("kind", "operation")) for name, spec in services.items())
     probes = []
 
