@@ -92,6 +92,7 @@ def clone_view(vm):
 
 
 class VBoxCloneModule(VBoxModule):
+    resource_key = "vm"
     argument_spec = dict(
         name=dict(type="str", required=True),
         source=dict(type="str", required=True),
@@ -128,12 +129,6 @@ class VBoxCloneModule(VBoxModule):
     def read_back(self, current, plan):
         clone = self.require_vm(self.params["name"])
         return {"vm": clone, "view": dict(self.wanted(plan), **clone_view(clone))}
-
-    def view(self, resource):
-        return resource["view"]
-
-    def result(self, after):
-        return {"vm": after["vm"]}
 
     def apply_clone(self, action):
         args = ["clonevm", action.details["source"], "--name", action.target, "--register"]

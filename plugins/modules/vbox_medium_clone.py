@@ -88,6 +88,7 @@ UUID = re.compile(r"^\{?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\}?$")
 
 
 class VBoxMediumCloneModule(VBoxModule):
+    resource_key = "medium"
     argument_spec = dict(
         source=dict(type="path", required=True),
         dest=dict(type="path", required=True),
@@ -144,12 +145,6 @@ class VBoxMediumCloneModule(VBoxModule):
     def read_back(self, current, plan):
         medium = dict(self.medium(), **self.created)
         return {"medium": medium, "view": medium}
-
-    def view(self, resource):
-        return resource["view"]
-
-    def result(self, after):
-        return {"medium": after["medium"]}
 
     def apply_clone(self, action):
         try:

@@ -278,6 +278,7 @@ def expected_settings(before, plan):
 
 
 class VBoxVmModule(VBoxModule):
+    resource_key = "vm"
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "running", "poweroff", "absent"], default="present"),
@@ -297,9 +298,9 @@ class VBoxVmModule(VBoxModule):
     )
 
     def read(self):
-        """{vm, settings}: the VM as showvminfo reports it ({} when absent) and its compared settings."""
+        """{vm, view}: the VM as showvminfo reports it ({} when absent) and its compared settings."""
         vm = self.find_vm(self.params["name"]) or {}
-        return {"vm": vm, "settings": settings_view(vm)}
+        return {"vm": vm, "view": settings_view(vm)}
 
     def desired_settings(self, vm):
         """The declared settings, in the form showvminfo reports them (None: not managed)."""
@@ -345,7 +346,7 @@ class VBoxVmModule(VBoxModule):
             if vm:
                 plan.add("remove", name, text="removed")
             return plan
-        changes = differences(current["settings"], self.desired_settings(vm))
+        changes = differences(current["view"], self.desired_settings(vm))
         disk = self.desired_disk(vm)
         discard = bool(vm) and vm["state"] == "saved" and state == "poweroff"
         stop = is_running(vm) and state == "poweroff"
@@ -377,19 +378,13 @@ class VBoxVmModule(VBoxModule):
         return plan
 
     def expected(self, current, plan):
-        return {"vm": current["vm"], "settings": expected_settings(current["settings"], plan)}
+        return {"vm": current["vm"], "view": expected_settings(current["view"], plan)}
 
     def read_back(self, current, plan):
         if plan.has("remove"):
-            return {"vm": {}, "settings": {}}
+            return {"vm": {}, "view": {}}
         vm = self.require_vm(plan[0].target)
-        return {"vm": vm, "settings": settings_view(vm)}
-
-    def view(self, resource):
-        return resource["settings"]
-
-    def result(self, after):
-        return {"vm": after["vm"]}
+        return {"vm": vm, "view": settings_view(vm)}
 
     # Acting: one method per verb --------------------------------------------------
     def apply_stop(self, action):

@@ -55,9 +55,14 @@ class VBoxModule(VirtlabModule):
     def connect(self):
         self.vboxmanage = self.find_vboxmanage()
 
+    # Results: a module's read, expected and read_back give {<resource_key>: what VirtualBox reports,
+    # "view": what diff compares}; in check mode the first is still the resource as it is.
     def view(self, resource):
         """What diff shows of a read, expected or read-back resource (None: no diff)."""
-        return resource
+        return resource["view"]
+
+    def result(self, after):
+        return {self.resource_key: after[self.resource_key]}
 
     def exit_with(self, plan, before, after):
         self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
