@@ -29,8 +29,19 @@ def bridge_address(cidr):
 
 
 def reserved_addresses(topology):
-    """{topology network: the address Docker's bridge takes on it}: no lab host may use it."""
-    return dict((name, bridge_address(spec["cidr"])) for name, spec in (topology.get("networks") or {}).items())
+    """{topology network: the address Docker's bridge takes on it}: no lab host may use it.
+
+    Asked before the topology is validated (the validator takes the answer), so it never fails on bad data:
+    a network whose CIDR is not usable has no reserved address, and the validator reports the CIDR.
+    """
+    networks = topology.get("networks") if isinstance(topology, dict) else None
+    reserved = {}
+    for name, spec in (networks.items() if isinstance(networks, dict) else ()):
+        try:
+            reserved[name] = bridge_address(spec["cidr"])
+        except (TypeError, KeyError, ValueError):
+            continue
+    return reserved
 
 
 def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
