@@ -145,8 +145,13 @@ def probe_checks(results):
     return checks
 
 
+def _objective_order(objective):
+    """'9' before '10-11': by the objective's first number."""
+    return int(str(objective).split("-")[0])
+
+
 def _sorted(checks):
-    return sorted(checks, key=lambda c: (c["objective"], c["host"], c["kind"], c["check"]))
+    return sorted(checks, key=lambda c: (_objective_order(c["objective"]), c["host"], c["kind"], c["check"]))
 
 
 def summary(checks):
@@ -167,7 +172,8 @@ def report_table(checks):
         lines.append("%-9s %-8s %-44s %-26s %-6s %s" % (c["objective"], c["host"], c["check"], c["expected"],
                                                        "ok" if c["ok"] else "FAILED", c["actual"]))
     per_objective, failed = summary(checks)
-    lines.append("; ".join("objective %s: %d/%d" % (o, p, t) for o, (p, t) in sorted(per_objective.items())))
+    lines.append("; ".join("objective %s: %d/%d" % (o, p, t) for o, (p, t) in
+                           sorted(per_objective.items(), key=lambda item: _objective_order(item[0]))))
     return lines
 
 
@@ -207,7 +213,8 @@ def report_markdown(checks, lab, picture=None):
     if picture:
         lines += ["![The lab, broken paths in red](%s)" % picture, ""]
     lines += ["| objective | passed |", "|---|---|"]
-    lines += ["| %s | %d/%d |" % (o, p, t) for o, (p, t) in sorted(per_objective.items())]
+    lines += ["| %s | %d/%d |" % (o, p, t) for o, (p, t) in
+              sorted(per_objective.items(), key=lambda item: _objective_order(item[0]))]
     lines += ["", "| objective | host | check | expected | seen | result |", "|---|---|---|---|---|---|"]
     for c in _sorted(checks):
         lines.append("| %s | %s | %s | %s | %s | %s |" % (c["objective"], c["host"], _cell(c["check"]),
@@ -226,7 +233,7 @@ def report_junit(checks, lab):
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            "<testsuites name=%s tests=\"%d\" failures=\"%d\">" % (quoteattr("virtlab lab %s" % lab), len(checks),
                                                                  sum(not c["ok"] for c in checks))]
-    for objective, cases in sorted(suites.items()):
+    for objective, cases in sorted(suites.items(), key=lambda item: _objective_order(item[0])):
         out.append("  <testsuite name=%s tests=\"%d\" failures=\"%d\">" % (
             quoteattr("%s objective %s" % (lab, objective)), len(cases), sum(not c["ok"] for c in cases)))
         for c in cases:
