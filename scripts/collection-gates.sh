@@ -2,8 +2,9 @@
 # Gates of a published collection, besides sanity and lint:
 #  - ansible-doc renders every module, with EXAMPLES and RETURN;
 #  - ansible-galaxy collection build gives a tarball without the development files (make targets, scripts,
-#    the clone's ansible.cfg, development requirements, test suites, CI and Molecule configuration), that
-#    installs into a clean collections path, and a playbook using the installed collection (not the clone) runs;
+#    the clone's ansible.cfg, development requirements, test suites, CI and Molecule configuration) nor anything
+#    git ignores (caches), that installs into a clean collections path, and a playbook using the installed
+#    collection (not the clone) runs;
 #  - ansible-builder: an execution environment made from the tarball gets exactly the collection's Python
 #    requirements (meta/ee-requirements.txt) and system requirements (bindep.txt), nothing of development;
 #  - every ansible-core minor version that meta/runtime.yml's requires_ansible admits renders the modules'
@@ -120,6 +121,12 @@ development+='|^(Makefile|ansible\.cfg|requirements\.(in|txt)|\.gitignore|\.ansi
 development+='|^docs/(testing|CONVENTIONS|releasing)\.md$|^changelogs/\.plugin-cache\.yaml$|(^|/)__pycache__/'
 if grep -E "$development" "$work/contents" >"$work/leaked"; then
   echo "the built collection contains development files:"; head -20 "$work/leaked" | sed 's/^/  /'; exit 1
+fi
+# Nor anything git ignores (caches and output of tools and tests, in the work tree but never committed).
+grep -v '/$' "$work/contents" | grep -vxE 'MANIFEST\.json|FILES\.json' | git check-ignore --stdin >"$work/ignored" || true
+if [ -s "$work/ignored" ]; then
+  echo "the built collection contains files git ignores (add them to build_ignore in galaxy.yml):"
+  head -10 "$work/ignored" | sed 's/^/  /'; exit 1
 fi
 for needed in meta/runtime.yml meta/execution-environment.yml meta/ee-requirements.txt bindep.txt \
               changelogs/changelog.yaml CHANGELOG.md README.md; do
