@@ -16,7 +16,7 @@ description:
   - Turns C(virtlab_topology) and the VirtualBox backend's settings into, for each host of O(hosts), the
     options of M(virtlab.core.vbox_medium_clone) (the base image copied to the VM's disk),
     M(virtlab.core.vbox_vm) and M(virtlab.core.vbox_natpf) (the SSH port forward), and how Ansible reaches
-    the guest.
+    the guest, and the guest's lab addresses.
   - Adapter 1 is NAT; adapters 2, 3, ... are the host's topology networks in network name order, each a
     VirtualBox internal network named O(settings.network_prefix) + the network.
 positional: _input, hosts, settings, state
@@ -98,7 +98,9 @@ _value:
   type: dict
   contains:
     vms:
-      description: Host name to C(medium), C(vm), C(natpf) (module options) and C(connection).
+      description:
+        - Host name to C(medium), C(vm), C(natpf) (module options), C(connection) (how Ansible reaches the guest)
+          and C(addresses) (the guest's lab address on each internal network adapter).
       type: dict
       sample:
         cs:
@@ -114,6 +116,9 @@ _value:
             state: running
           natpf: {name: virtlab-cs, rules: ["ssh,tcp,127.0.0.1,2210,,22"]}
           connection: {ansible_host: 127.0.0.1, ansible_port: 2210}
+          addresses:
+            - {adapter: 2, network: pn1, address: 10.77.1.10/24}
+            - {adapter: 3, network: pn2, address: 10.77.2.10/24}
 """
 
 from ansible.errors import AnsibleFilterError

@@ -185,6 +185,11 @@ vm:
       description: NAT port-forwarding rules by adapter number, as "name,proto,hostip,hostport,guestip,guestport".
       type: dict
       sample: {"1": ["ssh,tcp,,2222,,22"]}
+    macs:
+      description: MAC address of each enabled adapter that has one, by adapter number, as the guest names it.
+      type: dict
+      sample: {"1": "08:00:27:A1:B2:C3", "2": "08:00:27:D4:E5:F6"}
+      version_added: 0.3.0
     controllers:
       description: Names of the storage controllers.
       type: list

@@ -9,15 +9,15 @@ Each lab host is a VM of the machine that runs VirtualBox. Its disk is a copy of
 clonemedium before the VM exists, so no VM holds the image). Adapter 1 is NAT - the guest's way out, and the
 way in through a forwarded port: ``ssh_host:ssh_port`` on the host goes to the guest's port 22. Adapters 2, 3,
 ... are the host's topology networks, in the topology's network order, each a VirtualBox internal network
-named ``network_prefix`` + the network (``virtlab-pn1``). The guests' lab addresses on those adapters are set
-inside the guests, from the same topology data.
+named ``network_prefix`` + the network (``virtlab-pn1``). The guest's interface on each of those adapters gets
+the host's topology address on that network (matched inside the guest by the adapter's MAC address).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import attachments
+from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces
 
 # The size of a lab VM unless ``settings.vm`` says otherwise.
 VM_DEFAULTS = {"memory": 512, "cpus": 1}
@@ -33,11 +33,12 @@ def _required(mapping, key, where):
 
 
 def vbox_lab(topology, hosts, settings, state="started"):
-    """The lab on VirtualBox: {vms: {HOST: {medium, vm, natpf, connection}}}.
+    """The lab on VirtualBox: {vms: {HOST: {medium, vm, natpf, connection, addresses}}}.
 
     ``medium`` is vbox_medium_clone's options (the base image to the VM's disk), ``vm`` vbox_vm's, ``natpf``
     vbox_natpf's (the SSH port forward), ``connection`` how Ansible reaches the guest (ansible_host,
-    ansible_port). ``hosts``: {HOST: {ssh_port}} - the host port forwarded to each guest's SSH server.
+    ansible_port), ``addresses`` the guest's lab addresses [{adapter, network, address/prefix}], one per
+    internal network adapter. ``hosts``: {HOST: {ssh_port}} - the host port forwarded to each guest's SSH server.
     ``settings``: {machine_folder, base_image, ostype, name_prefix, network_prefix, ssh_host (127.0.0.1), vm:
     {memory, cpus}} (``vm`` overrides VM_DEFAULTS). ``state``: started, stopped or absent.
     """
@@ -53,11 +54,15 @@ def vbox_lab(topology, hosts, settings, state="started"):
         name = name_prefix + host
         port = int(_required(hosts[host], "ssh_port", "hosts.%s" % host))
         disk = "%s/%s.vdi" % (folder, name)
+        links = interfaces(topology, host)  # adapter 2 is the first, in network name order
         vms[host] = dict(
             medium=dict(source=_required(settings, "base_image", "settings"), dest=disk),
             vm=dict(name=name, ostype=settings.get("ostype"), nic1="nat",
-                    internal_networks=[item["name"] for item in attachments(topology, host, network_prefix)],
+                    internal_networks=[network_prefix + link["network"] for link in links],
                     disk=dict(path=disk), state=VM_STATES[state], **sizes),
             natpf=dict(name=name, rules=["ssh,tcp,%s,%d,,22" % (ssh_host, port)]),
-            connection=dict(ansible_host=ssh_host, ansible_port=port))
+            connection=dict(ansible_host=ssh_host, ansible_port=port),
+            addresses=[dict(adapter=adapter, network=link["network"], address="%s/%s" % (link["address"],
+                                                                                       link["prefix"]))
+                       for adapter, link in enumerate(links, start=2)])
     return {"vms": vms}

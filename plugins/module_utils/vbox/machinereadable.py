@@ -167,11 +167,19 @@ def parse_vm_info(text):
         "forwarding": dict((str(n), rules) for n, rules in sorted(forwarding.items())),
         "internal_networks": dict((str(n), raw.get("intnet%d" % n)) for n, kind in sorted(nics.items())
                                   if kind == "intnet"),
+        "macs": dict((str(n), format_mac(raw.get("macaddress%d" % n))) for n, kind in sorted(nics.items())
+                     if kind != "none" and raw.get("macaddress%d" % n)),
         "controllers": controllers,
         "disks": disks,
         "config_file": raw.get("CfgFile"),
         "current_snapshot": raw.get("CurrentSnapshotName"),
     }
+
+
+def format_mac(mac):
+    """VirtualBox's MAC address (080027AABBCC) as a guest names it: 08:00:27:AA:BB:CC."""
+    mac = str(mac).replace(":", "").upper()
+    return ":".join(mac[i:i + 2] for i in range(0, len(mac), 2))
 
 
 def parse_snapshot_list(text):

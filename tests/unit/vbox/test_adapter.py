@@ -37,7 +37,9 @@ def test_cs_is_a_copy_of_the_base_image_with_nat_first_then_its_networks():
             "internal_networks": ["virtlab-pn1", "virtlab-pn2"], "disk": {"path": "/srv/vms/virtlab-cs.vdi"},
             "state": "running"},
         natpf={"name": "virtlab-cs", "rules": ["ssh,tcp,127.0.0.1,2210,,22"]},
-        connection={"ansible_host": "127.0.0.1", "ansible_port": 2210})
+        connection={"ansible_host": "127.0.0.1", "ansible_port": 2210},
+        addresses=[{"adapter": 2, "network": "pn1", "address": "10.77.1.10/24"},
+                   {"adapter": 3, "network": "pn2", "address": "10.77.2.10/24"}])
 
 
 def test_every_topology_host_is_a_vm_with_its_own_forwarded_port():

@@ -37,6 +37,7 @@ SHOWVMINFO = "\r\n".join([
     '"SATA-ImageUUID-0-0"="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"',
     '"SATA-1-0"="none"',
     'natnet1="nat"',
+    'macaddress1="080027A1B2C3"',
     'nic1="nat"',
     'Forwarding(0)="ssh,tcp,,2222,,22"',
     'Forwarding(1)="web,TCP,127.0.0.1,8080,,80"',
@@ -68,6 +69,7 @@ def test_escaped_quotes_and_backslashes_of_virtualbox_7():
 def test_vm_info_groups_forwarding_by_the_nic_printed_before():
     vm = parse_vm_info(SHOWVMINFO)
     assert vm["nics"] == {"1": "nat", "2": "nat"}
+    assert vm["macs"] == {"1": "08:00:27:A1:B2:C3"}  # as the guest names it, for matching its interfaces
     assert vm["forwarding"] == {"1": ["ssh,tcp,,2222,,22", "web,tcp,127.0.0.1,8080,,80"],
                                 "2": ["dns,udp,,5353,,53"]}
     assert vm["disks"] == [{"controller": "SATA", "port": 0, "device": 0, "path": "/vms/lab.vdi",
