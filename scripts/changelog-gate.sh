@@ -70,7 +70,7 @@ if [ -z "$base" ]; then
 fi
 { git diff --name-only --no-renames "$base" --; git ls-files --others --exclude-standard; } | sort -u >"$work/changed"
 if [ -n "$shipped_list" ]; then
-  sed 's:/$::' "$shipped_list" | sort -u >"$work/shipped"
+  { sed 's:/$::' "$shipped_list"; echo galaxy.yml; } | sort -u >"$work/shipped"  # galaxy.yml ships as MANIFEST.json
 else
   git ls-files --cached --others --exclude-standard | sort -u >"$work/shipped"
 fi
