@@ -197,7 +197,6 @@ from ansible_collections.virtlab.core.plugins.module_utils.openstack.base import
 from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 
-
 def subnet_view(subnet):
     return {
         "id": subnet.id,

@@ -106,7 +106,7 @@ def test_calculator_dials_operation_services_on_pn3():
 
 def test_reachability_matrix_expects_pn3_blocked_from_outside():
     matrix = probes.reachability_matrix(LAB, "outside", {"calculator": {"body": "1+1", "expect_prefix": "result"},
-                                                           "operation": {"body": "6 3", "expect_prefix": ""}})
+                                                         "operation": {"body": "6 3", "expect_prefix": ""}})
     expected = dict(((p["src"], p["service"]), p["expect"]) for p in matrix)
     assert expected[("outside", "calculator")] is True
     assert all(expected[("cs", op)] for op in ("sum", "sub", "mul", "div"))

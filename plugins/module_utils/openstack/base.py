@@ -47,7 +47,6 @@ def openstack_argument_spec():
 class OpenStackModule(OpenStackWaiters, VirtlabModule):
     """Base of the openstack_* modules: auth, connection, SDK errors, lookups, waiting."""
 
-
     conn = None
     resource = None  # the SDK object the module acts on: found by read(), replaced by the apply_<verb> steps
     planned = None   # the resource as the plan leaves it, computed by plan() alongside the actions
@@ -80,7 +79,6 @@ class OpenStackModule(OpenStackWaiters, VirtlabModule):
     def describe(verb, details):
         """One action as the line the user sees; modules override it for verbs with details."""
         return verb
-
 
     def backend_argument_spec(self):
         return openstack_argument_spec()

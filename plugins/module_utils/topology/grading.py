@@ -64,7 +64,7 @@ def observe_script(topology, host, requests):
         spec = topology["services"][service]
         request = _request(requests, service, spec)
         parts.append(observe.command("service", service, _http_post(service_address(topology, service, host),
-                                                                     spec["port"], request["body"])))
+                                                                    spec["port"], request["body"])))
     return observe.script(parts)
 
 
@@ -135,7 +135,7 @@ def probe_checks(results):
     checks = []
     for row in sorted(results, key=lambda r: (r["src"], r["service"])):
         check = _check("reach", row["src"], "%s %s (%s:%s)" % ("reaches" if row["expect"] else "is blocked from",
-                                                                row["service"], row["address"], row["port"]),
+                                                               row["service"], row["address"], row["port"]),
                        "reachable" if row["expect"] else "blocked",
                        ("reached" if row["reached"] else "not reached") + (
                            ": %s" % row["detail"] if row.get("detail") else ""),
@@ -170,7 +170,7 @@ def report_table(checks):
     lines = ["%-9s %-8s %-44s %-26s %-6s %s" % ("OBJECTIVE", "HOST", "CHECK", "EXPECTED", "OK", "SEEN")]
     for c in _sorted(checks):
         lines.append("%-9s %-8s %-44s %-26s %-6s %s" % (c["objective"], c["host"], c["check"], c["expected"],
-                                                       "ok" if c["ok"] else "FAILED", c["actual"]))
+                                                        "ok" if c["ok"] else "FAILED", c["actual"]))
     per_objective, failed = summary(checks)
     lines.append("; ".join("objective %s: %d/%d" % (o, p, t) for o, (p, t) in
                            sorted(per_objective.items(), key=lambda item: _objective_order(item[0]))))
@@ -209,7 +209,7 @@ def report_markdown(checks, lab, picture=None):
     """The Markdown report of one lab; ``picture``: a path to the lab's SVG, embedded when given."""
     per_objective, failed = summary(checks)
     lines = ["# Lab %s: %s" % (lab, "all %d checks passed" % len(checks) if not failed
-                                else "%d of %d checks failed" % (len(failed), len(checks))), ""]
+                               else "%d of %d checks failed" % (len(failed), len(checks))), ""]
     if picture:
         lines += ["![The lab, broken paths in red](%s)" % picture, ""]
     lines += ["| objective | passed |", "|---|---|"]
@@ -218,8 +218,8 @@ def report_markdown(checks, lab, picture=None):
     lines += ["", "| objective | host | check | expected | seen | result |", "|---|---|---|---|---|---|"]
     for c in _sorted(checks):
         lines.append("| %s | %s | %s | %s | %s | %s |" % (c["objective"], c["host"], _cell(c["check"]),
-                                                         _cell(c["expected"]), _cell(c["actual"]),
-                                                         "ok" if c["ok"] else "**FAILED**"))
+                                                          _cell(c["expected"]), _cell(c["actual"]),
+                                                          "ok" if c["ok"] else "**FAILED**"))
     if failed:
         lines += ["", "## Failed", ""] + ["- %s" % _cell(f) for f in failed]
     return "\n".join(lines) + "\n"
@@ -232,7 +232,7 @@ def report_junit(checks, lab):
         suites.setdefault(c["objective"], []).append(c)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            "<testsuites name=%s tests=\"%d\" failures=\"%d\">" % (quoteattr("virtlab lab %s" % lab), len(checks),
-                                                                 sum(not c["ok"] for c in checks))]
+                                                                  sum(not c["ok"] for c in checks))]
     for objective, cases in sorted(suites.items(), key=lambda item: _objective_order(item[0])):
         out.append("  <testsuite name=%s tests=\"%d\" failures=\"%d\">" % (
             quoteattr("%s objective %s" % (lab, objective)), len(cases), sum(not c["ok"] for c in cases)))

@@ -87,7 +87,7 @@ def to_dot(topology, outside_host=None, broken=None, title="virtlab"):
         target = services.get(row["service"], {}).get("node", row["service"])
         lines.append("  %s -- %s [color=red, fontcolor=red, style=dashed, dir=forward, penwidth=2, label=%s];" % (
             _quote(row["src"]), _quote(target), _label("%s %s:%s" % (row["service"], row["address"], row["port"]),
-                                                        "BROKEN: %s" % row.get("detail", ""))))
+                                                       "BROKEN: %s" % row.get("detail", ""))))
     lines.append("}")
     body = "\n".join(lines) + "\n"
     # The picture carries the fingerprint of its source, so a rendered SVG can be checked against the topology.
