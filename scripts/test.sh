@@ -21,7 +21,7 @@ STAGES=(
 )
 
 if [ "${1:-}" = "--list" ]; then
-  for entry in "${STAGES[@]}"; do IFS='|' read -r name what unused_cmd <<<"$entry"; printf '%-12s %s\n' "$name" "$what"; done
+  for entry in "${STAGES[@]}"; do IFS='|' read -r name what _ <<<"$entry"; printf '%-12s %s\n' "$name" "$what"; done
   exit 0
 fi
 
