@@ -75,7 +75,7 @@ ALL_DAEMONS="mariadb rabbitmq keystone placement glance-api neutron-server ovs-a
 linuxbridge-agent dhcp-agent l3-agent metadata-agent nova-api nova-conductor nova-scheduler
 nova-compute virtlogd libvirtd nova-compute-qemu"
 
-log() { printf '[openstack-control-plane] %s\n' "$*" >&2; }
+log() { printf "[openstack-control-plane +%ss] %s\n" "$(( $(date +%s) - STARTED_AT ))" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 elapsed() { echo "$(( $(date +%s) - STARTED_AT ))s"; }
 
@@ -221,9 +221,15 @@ guard_rule() { # iptables|ip6tables -C|-I|-D
     -m comment --comment "virtlab: guests reach this machine only" -j DROP
 }
 
+has_address() { # device address/prefix (no pipe into grep -q: pipefail would see SIGPIPE)
+  local addresses
+  addresses=$(ip -o addr show dev "$1" 2>/dev/null) || return 1
+  [[ "$addresses" == *" inet $2 "* ]]
+}
+
 ensure_bridge() { # name address
   ip link show "$1" >/dev/null 2>&1 || ip link add "$1" type bridge
-  ip addr show dev "$1" | grep -q " ${2%/*}/" || ip addr add "$2" dev "$1"
+  has_address "$1" "$2" || ip addr add "$2" dev "$1"
   ip link set "$1" up
 }
 
@@ -238,8 +244,7 @@ setup_host_network() {
 }
 
 host_network_ok() {
-  ip addr show dev "$PUBLIC_BRIDGE" 2>/dev/null | grep -q " ${PUBLIC_ADDRESS} " \
-    && ip addr show dev "$VTEP_BRIDGE" 2>/dev/null | grep -q " $VTEP_ADDRESS/32 " \
+  has_address "$PUBLIC_BRIDGE" "$PUBLIC_ADDRESS" && has_address "$VTEP_BRIDGE" "$VTEP_ADDRESS/32" \
     && guard_rule iptables -C 2>/dev/null && guard_rule ip6tables -C 2>/dev/null
 }
 
@@ -622,6 +627,8 @@ enabled = false
 EOF
 
   cat >/etc/neutron/plugins/ml2/linuxbridge_agent.ini <<EOF
+[DEFAULT]
+debug = ${VIRTLAB_OS_AGENT_DEBUG:-false}
 [linux_bridge]
 bridge_mappings = public:$PUBLIC_BRIDGE
 [vxlan]

@@ -20,6 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(REPO, "scripts", "openstack-control-plane.sh")
 CLOUDS_YAML = os.environ.get("VIRTLAB_OS_CLOUDS_YAML",
                              os.path.join(REPO, ".cache", "openstack", "clouds.yaml"))
+SSH_KEY = os.path.join(os.path.dirname(CLOUDS_YAML), "id_ed25519")
 TEST_CLOUD = "virtlab-test"
 ADMIN_CLOUD = "virtlab-admin"
 # The fake hypervisor's image (servers reach ACTIVE at once, nothing boots): the API tests.
@@ -27,6 +28,7 @@ IMAGE = "fake-debian-12"
 # The data plane's: a bootable Debian built by scripts/build-guest-image.sh.
 GUEST_IMAGE = "debian-12"
 KEY_PAIR = "virtlab"
+QEMU_HOST = "virtlab-qemu"
 FLAVOR = "m1.tiny"
 BIGGER_FLAVOR = "m1.small"
 PUBLIC_NETWORK = "public"
@@ -105,6 +107,37 @@ def admin_sdk(control_plane):
     return openstack.connect(cloud=ADMIN_CLOUD)
 
 
+DATA_PLANE = os.environ.get("VIRTLAB_OS_DATA_PLANE", "1") != "0"
+DATA_PLANE_AGENTS = ["Linux bridge agent", "DHCP agent", "L3 agent", "Metadata agent"]
+
+
+@pytest.fixture(scope="session")
+def data_plane(control_plane, admin_sdk):
+    """The data plane is there and usable (the bootable image, the agents, the QEMU host).
+
+    Skips, saying so, when VIRTLAB_OS_DATA_PLANE=0 turned it off; fails with what is missing when
+    it is on and broken."""
+    if not DATA_PLANE:
+        pytest.skip("the data plane is turned off (VIRTLAB_OS_DATA_PLANE=0)")
+    problems = []
+    image = admin_sdk.image.find_image(GUEST_IMAGE)
+    if image is None or image.status != "active" or image.hypervisor_type != "qemu" \
+            or not image.kernel_id:
+        problems.append("no bootable image %s (see /var/log/virtlab-openstack/guest-image.log)"
+                        % GUEST_IMAGE)
+    alive = set(a.agent_type for a in admin_sdk.network.agents() if a.is_alive)
+    problems += ["no live %s" % agent for agent in DATA_PLANE_AGENTS if agent not in alive]
+    computes = [s for s in admin_sdk.compute.services() if s.binary == "nova-compute"]
+    if not any(s.host == QEMU_HOST and s.state == "up" for s in computes):
+        problems.append("nova-compute on %s is not up" % QEMU_HOST)
+    if not os.path.isfile(SSH_KEY):
+        problems.append("no SSH key %s" % SSH_KEY)
+    if problems:
+        pytest.fail("the data plane was started but is not usable: " + "; ".join(problems),
+                    pytrace=False)
+    return image
+
+
 @pytest.fixture(scope="session")
 def prefix():
     return "vt%s-" % uuid.uuid4().hex[:6]
@@ -138,6 +171,17 @@ def cleanup(sdk):
         except Exception as exc:  # pylint: disable=broad-except
             errors.append("%s: %s" % (type(exc).__name__, exc))
     assert not errors, "cleanup failed: %s" % errors
+
+
+MEASUREMENTS = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the tests with real guests measured (boot times, memory), even under -q."""
+    if MEASUREMENTS:
+        terminalreporter.section("data plane measurements")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)
 
 
 def pytest_configure(config):

@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from conftest import CLOUDS_YAML
+from conftest import CLOUDS_YAML, MEASUREMENTS
 
 SSH_KEY = os.path.join(os.path.dirname(CLOUDS_YAML), "id_ed25519")
 GUEST_USER = "debian"
@@ -15,6 +15,13 @@ GUEST_IMAGE = "debian-12"
 GUEST_FLAVOR = "m1.small"
 HOST_ADDRESS = "172.24.4.1"         # this machine on the external network `public`
 PUBLIC_BRIDGE = "br-ex"
+
+
+def report(text):
+    """Figures go to the terminal summary, even under -q (and to the log)."""
+    MEASUREMENTS.append(text)
+    with open("/var/log/virtlab-openstack/measurements.log", "a") as handle:
+        handle.write(time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + text + "\n")
 
 
 def ssh(address, command, timeout=60, check=False, jump=None):
