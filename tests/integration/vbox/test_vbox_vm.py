@@ -165,6 +165,9 @@ def test_internal_networks_on_adapters_two_and_up(vbox, base_args, run_module):
     created = run_module(vbox_vm, args)
     assert not created["failed"] and created["changed"], created
     assert created["vm"]["internal_networks"] == {"2": "virtlab-pn1", "3": "virtlab-pn2"}
+    macs = created["vm"]["macs"]  # what provision_virtualbox matches the guest's interfaces by
+    assert sorted(macs) == ["1", "2", "3"] and len(set(macs.values())) == 3
+    assert all(mac.startswith("08:00:27:") for mac in macs.values())
     assert run_module(vbox_vm, args)["changed"] is False
     fewer = run_module(vbox_vm, dict(args, internal_networks=["virtlab-pn3"]), diff=True)
     assert fewer["actions"] == ["changed internal_networks"]
