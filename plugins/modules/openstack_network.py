@@ -422,12 +422,12 @@ class OpenStackNetwork(OpenStackModule):
     def find(self):
         return self.conn.network.find_network(self.params["name"], project_id=self.project_id)
 
-    def load(self, network):
-        if network is None:
+    def load(self, resource):
+        if resource is None:
             return None, {}
-        network = self.conn.network.get_network(network.id)
-        subnets = list(self.conn.network.subnets(network_id=network.id))
-        return network, network_view(network, subnets)
+        resource = self.conn.network.get_network(resource.id)
+        subnets = list(self.conn.network.subnets(network_id=resource.id))
+        return resource, network_view(resource, subnets)
 
 
 def main():

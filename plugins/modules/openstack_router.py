@@ -230,29 +230,29 @@ class OpenStackRouter(OpenStackModule):
     def find(self):
         return self.conn.network.find_router(self.params["name"], project_id=self.project_id)
 
-    def load(self, router):
-        if router is None:
+    def load(self, resource):
+        if resource is None:
             return None, {}
-        router = self.conn.network.get_router(router.id)
+        resource = self.conn.network.get_router(resource.id)
         interfaces = []
-        for port in self.conn.network.ports(device_id=router.id):
+        for port in self.conn.network.ports(device_id=resource.id):
             if port.device_owner not in INTERFACE_OWNERS:
                 continue
             for fixed in port.fixed_ips:
                 interfaces.append({"subnet_id": fixed["subnet_id"], "ip_address": fixed["ip_address"],
                                    "port_id": port.id})
-        gateway = router.external_gateway_info or {}
+        gateway = resource.external_gateway_info or {}
         view = {
-            "id": router.id,
-            "name": router.name,
-            "status": router.status,
+            "id": resource.id,
+            "name": resource.name,
+            "status": resource.status,
             "external_network_id": gateway.get("network_id"),
             "external_ips": sorted(ip["ip_address"] for ip in gateway.get("external_fixed_ips") or []),
             "enable_snat": gateway.get("enable_snat"),
             "interfaces": sorted(interfaces, key=lambda i: (i["ip_address"], i["subnet_id"])),
-            "routes": sorted_routes(router.routes),
+            "routes": sorted_routes(resource.routes),
         }
-        return router, view
+        return resource, view
 
     # The one decision for check mode and the real run ----------------------------------
     @staticmethod

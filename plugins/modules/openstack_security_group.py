@@ -227,17 +227,17 @@ class OpenStackSecurityGroup(OpenStackModule):
     def find(self):
         return self.conn.network.find_security_group(self.params["name"], project_id=self.project_id)
 
-    def load(self, group):
-        if group is None:
+    def load(self, resource):
+        if resource is None:
             self.current_rules = []
             return None, {}
-        group = self.conn.network.get_security_group(group.id)
+        resource = self.conn.network.get_security_group(resource.id)
         rules = [(rule.id, rule_from_api(rule))
-                 for rule in self.conn.network.security_group_rules(security_group_id=group.id)]
-        view = {"id": group.id, "name": group.name, "description": group.description,
+                 for rule in self.conn.network.security_group_rules(security_group_id=resource.id)]
+        view = {"id": resource.id, "name": resource.name, "description": resource.description,
                 "rules": sorted_rules([dict(rule, id=rule_id) for rule_id, rule in rules])}
         self.current_rules = rules
-        return group, view
+        return resource, view
 
     # The one decision for check mode and the real run ----------------------------------
     def plan(self, current):

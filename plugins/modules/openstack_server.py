@@ -233,10 +233,10 @@ class OpenStackServer(OpenStackModule):
     def find(self):
         return self.find_server(self.params["name"])
 
-    def load(self, server):
-        if server is not None:
-            server = self.conn.compute.get_server(server.id)
-        return server, server_view(server)
+    def load(self, resource):
+        if resource is not None:
+            resource = self.conn.compute.get_server(resource.id)
+        return resource, server_view(resource)
 
     def resolve(self, server, current):
         """The declared image, flavor, networks and groups, looked up before anything changes."""

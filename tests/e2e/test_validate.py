@@ -10,7 +10,7 @@ import ipaddress
 import json
 import os
 import subprocess
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 import yaml

@@ -1,7 +1,7 @@
 """Grading a host from the output of its read-only command (module_utils/topology/grading.py)."""
 
 import os
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import yaml
 

@@ -30,8 +30,7 @@ def paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
         for key, child in value.items():
-            for path in paths(child, prefix + (key,)):
-                yield path
+            yield from paths(child, prefix + (key,))
 
 
 @st.composite

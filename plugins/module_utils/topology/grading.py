@@ -147,7 +147,7 @@ def probe_checks(results):
 
 def _objective_order(objective):
     """'9' before '10-11': by the objective's first number."""
-    return int(str(objective).split("-")[0])
+    return int(str(objective).split("-", maxsplit=1)[0])
 
 
 def _sorted(checks):
