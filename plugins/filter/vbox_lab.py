@@ -17,6 +17,8 @@ description:
     options of M(virtlab.core.vbox_medium_clone) (the base image copied to the VM's disk),
     M(virtlab.core.vbox_vm) and M(virtlab.core.vbox_natpf) (the SSH port forward), and how Ansible reaches
     the guest, and the guest's lab addresses.
+  - With O(state=absent) only C(vm) is given (C(medium), C(natpf) and C(connection) are null, since removing the VM
+    removes its disk and port forward), and C(addresses) is empty unless O(state=started).
   - Adapter 1 is NAT; adapters 2, 3, ... are the host's topology networks in network name order, each a
     VirtualBox internal network named O(settings.network_prefix) + the network.
 positional: _input, hosts, settings, state

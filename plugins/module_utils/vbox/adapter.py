@@ -38,7 +38,9 @@ def vbox_lab(topology, hosts, settings, state="started"):
     ``medium`` is vbox_medium_clone's options (the base image to the VM's disk), ``vm`` vbox_vm's, ``natpf``
     vbox_natpf's (the SSH port forward), ``connection`` how Ansible reaches the guest (ansible_host,
     ansible_port), ``addresses`` the guest's lab addresses [{adapter, network, address/prefix}], one per
-    internal network adapter. ``hosts``: {HOST: {ssh_port}} - the host port forwarded to each guest's SSH server.
+    internal network adapter. With ``state=absent`` only ``vm`` is left (removing the VM removes its disk and
+    port forward), and ``addresses`` is empty unless the VM runs (``state=started``).
+    ``hosts``: {HOST: {ssh_port}} - the host port forwarded to each guest's SSH server.
     ``settings``: {machine_folder, base_image, ostype, name_prefix, network_prefix, ssh_host (127.0.0.1), vm:
     {memory, cpus}} (``vm`` overrides VM_DEFAULTS). ``state``: started, stopped or absent.
     """
@@ -55,14 +57,16 @@ def vbox_lab(topology, hosts, settings, state="started"):
         port = int(_required(hosts[host], "ssh_port", "hosts.%s" % host))
         disk = "%s/%s.vdi" % (folder, name)
         links = interfaces(topology, host)  # adapter 2 is the first, in network name order
+        present = state != "absent"  # removing the VM removes its disk and its port forward with it
         vms[host] = dict(
-            medium=dict(source=_required(settings, "base_image", "settings"), dest=disk),
+            medium=dict(source=_required(settings, "base_image", "settings"), dest=disk) if present else None,
             vm=dict(name=name, ostype=settings.get("ostype"), nic1="nat",
                     internal_networks=[network_prefix + link["network"] for link in links],
                     disk=dict(path=disk), state=VM_STATES[state], **sizes),
-            natpf=dict(name=name, rules=["ssh,tcp,%s,%d,,22" % (ssh_host, port)]),
-            connection=dict(ansible_host=ssh_host, ansible_port=port),
+            natpf=dict(name=name, rules=["ssh,tcp,%s,%d,,22" % (ssh_host, port)]) if present else None,
+            connection=dict(ansible_host=ssh_host, ansible_port=port) if present else None,
+            # Set inside the guest, so only while it runs.
             addresses=[dict(adapter=adapter, network=link["network"], address="%s/%s" % (link["address"],
                                                                                        link["prefix"]))
-                       for adapter, link in enumerate(links, start=2)])
+                       for adapter, link in enumerate(links, start=2)] if state == "started" else [])
     return {"vms": vms}

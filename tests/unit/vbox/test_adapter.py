@@ -59,6 +59,14 @@ def test_states_are_vbox_vms_and_sizes_can_be_overridden(state, vm_state):
     assert (vm["state"], vm["cpus"], vm["memory"]) == (vm_state, 2, 512)
 
 
+def test_absent_leaves_only_the_vm_and_only_a_running_vm_gets_its_addresses():
+    absent = vbox_lab(LAB, {"sum": {"ssh_port": 2211}}, SETTINGS, "absent")["vms"]["sum"]
+    stopped = vbox_lab(LAB, {"sum": {"ssh_port": 2211}}, SETTINGS, "stopped")["vms"]["sum"]
+
+    assert (absent["medium"], absent["natpf"], absent["connection"], absent["addresses"]) == (None, None, None, [])
+    assert stopped["natpf"]["rules"] == ["ssh,tcp,127.0.0.1,2211,,22"] and stopped["addresses"] == []
+
+
 def test_missing_inputs_name_what_is_missing():
     with pytest.raises(ValueError, match="hosts.cs.ssh_port is required"):
         vbox_lab(LAB, {"cs": {}}, SETTINGS)
