@@ -96,6 +96,10 @@ class VirtlabModule:
         """What the module returns besides changed, actions and diff."""
         return {self.resource_key: after}
 
+    def view(self, resource):
+        """What diff shows of a read, expected or read-back resource (the resource itself by default)."""
+        return resource
+
     # The one flow -----------------------------------------------------------------
     def run(self):
         current = self.read()
@@ -109,7 +113,8 @@ class VirtlabModule:
 
     def exit_with(self, plan, before, after):
         """Exit with the plan rendered to text, the resource, and before/after for diff."""
-        self.exit(bool(plan), before=before, after=after, actions=self.render(plan), **self.result(after))
+        self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
+                  **self.result(after))
 
     def render(self, plan):
         """The plan as the ``actions`` lines the user sees."""

@@ -56,14 +56,6 @@ class ProxmoxModule(VirtlabModule):
     def backend_argument_spec(self):
         return proxmox_auth_argument_spec()
 
-    def view(self, resource):
-        """What diff shows and the module returns of a read, expected or read-back resource."""
-        return resource
-
-    def exit_with(self, plan, before, after):
-        self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
-                  **self.result(after))
-
     def check_requirements(self):
         if PROXMOXER_IMPORT_ERROR is not None:
             self.ansible.fail_json(msg=missing_required_lib("proxmoxer"),

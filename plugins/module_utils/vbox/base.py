@@ -64,10 +64,6 @@ class VBoxModule(VirtlabModule):
     def result(self, after):
         return {self.resource_key: after[self.resource_key]}
 
-    def exit_with(self, plan, before, after):
-        self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
-                  **self.result(after))
-
     def find_vboxmanage(self):
         path = self.params["vboxmanage_path"]
         if path:
