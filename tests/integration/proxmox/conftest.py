@@ -2,13 +2,20 @@
 """Fixtures: one HTTPS PVE API double per test session, its state reset for every test."""
 
 import os
+import subprocess
 import sys
+import uuid
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pve_double import PveDouble, PveServer, make_certificates  # noqa: E402
+from pve_guests import PveGuests  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# The bridge on the nodes' LAN answers DHCP (objective 6); an address range of the guests' own.
+GUEST_BRIDGES = {"vmbr0": {"subnet": "10.81.0.0/24", "dhcp": True}}
 
 TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 
@@ -60,3 +67,24 @@ def pve(pve_server, monkeypatch):
         if name.startswith("PROXMOX_"):
             monkeypatch.delenv(name)
     return Lab(server, ca_path)
+
+
+@pytest.fixture(scope="session")
+def guest_image():
+    """The guest image layer (built once, cached by the script's hash)."""
+    run = subprocess.run(["bash", os.path.join(REPO, "scripts", "build-guest-container-image.sh")],
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def pve_guests(pve, guest_image):
+    """Guests on: every CT the double starts is a real systemd container (see pve_guests.py);
+    all of this test's containers, networks and images are removed afterwards."""
+    guests = PveGuests(guest_image, "vguest-%s-" % uuid.uuid4().hex[:6], GUEST_BRIDGES)
+    pve.double.guests = guests
+    pve.guests = guests
+    yield guests
+    pve.double.guests = None
+    guests.cleanup()

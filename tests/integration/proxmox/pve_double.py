@@ -7,6 +7,10 @@ State lives in memory. Tasks take ``task_duration`` seconds (per type in
 ``task_durations``) and finish lazily: every request first completes the tasks whose
 time has come, so the double behaves as if they ran in the background.
 Failures are injected with ``fail_next_task(type, exitstatus)``.
+
+Guests are opt-in: with ``guests`` set (a ``pve_guests.PveGuests``), the tasks that start, stop,
+snapshot, roll back, migrate or destroy a CT also act on a real container behind it; the API's
+answers stay the same.
 """
 
 import copy
@@ -102,6 +106,16 @@ class PveDouble:
             self.failures = []
             self.requests = []
             self.pid = 4000
+            self.guests = None
+
+    def _guest(self, action, *args):
+        """Act on the CT's guest, when guests are on; a guest that fails fails the task."""
+        if self.guests is None:
+            return None
+        try:
+            return getattr(self.guests, action)(*args)
+        except RuntimeError as exc:
+            raise TaskError("guest: %s" % exc)
 
     def fail_next_task(self, kind, exitstatus, log=()):
         """The next task of ``kind`` (vzcreate, vzstart, vzmigrate...) fails with ``exitstatus``."""
@@ -403,6 +417,7 @@ class PveDouble:
                                 % (vmid, template))
             config.pop("lock", None)
             if str(params.get("start", "0")) == "1":
+                self._guest("start", node, vmid, config)
                 ct["status"] = "running"
 
         upid = self._start_task(node, "vzcreate", str(vmid), user, finish,
@@ -419,6 +434,7 @@ class PveDouble:
         ct["config"]["lock"] = "destroyed"
 
         def finish(task):
+            self._guest("destroy", node, vmid)
             self.cts.pop(vmid, None)
 
         return self._start_task(node, "vzdestroy", str(vmid), user, finish)
@@ -495,6 +511,12 @@ class PveDouble:
             self._check_unlocked(ct)
 
         def finish(task):
+            if action == "start":
+                self._guest("start", node, vmid, ct["config"])
+            elif action == "reboot":
+                self._guest("reboot", node, vmid, ct["config"])
+            else:
+                self._guest("stop", node, vmid, action == "shutdown")
             ct["status"] = "stopped" if action in ("stop", "shutdown") else "running"
             if ct["status"] == "running":
                 ct["started"] = time.time()
@@ -526,6 +548,7 @@ class PveDouble:
             ct["config"].pop("lock", None)
             if running and online:
                 raise TaskError("lxc live migration is currently not implemented")
+            self._guest("migrate", node, target, vmid, ct["config"], running and restart)
             ct["node"] = target
             if running and restart:
                 ct["status"] = "running"
@@ -578,9 +601,12 @@ class PveDouble:
             if name in ct["snapshots"]:
                 raise TaskError("snapshot name '%s' already used" % name)
             saved = dict((key, value) for key, value in ct["config"].items() if key != "parent")
+            guest_image = self._guest("snapshot", node, vmid, name)
             ct["snapshots"][name] = {"config": copy.deepcopy(saved), "snaptime": int(time.time()),
                                      "description": params.get("description", ""),
                                      "parent": ct["config"].get("parent")}
+            if guest_image:
+                ct["snapshots"][name]["guest_image"] = guest_image
             ct["config"]["parent"] = name
 
         upid = self._start_task(node, "vzsnapshot", str(vmid), user, finish)
@@ -607,6 +633,8 @@ class PveDouble:
                 else:
                     ct["config"].pop("parent")
             del ct["snapshots"][name]
+            if snapshot.get("guest_image"):
+                self._guest("delete_snapshot", snapshot["guest_image"])
 
         return self._start_task(node, "vzdelsnapshot", str(vmid), user, finish)
 
@@ -638,10 +666,14 @@ class PveDouble:
         def finish(task):
             if ct["status"] == "running":
                 task.log.append("stopping CT %d" % vmid)
+                self._guest("stop", node, vmid)
                 ct["status"] = "stopped"
             ct["config"] = copy.deepcopy(snapshot["config"])
             ct["config"]["parent"] = name
+            if snapshot.get("guest_image"):
+                self._guest("rollback", node, vmid, snapshot["guest_image"])
             if start:
+                self._guest("start", node, vmid, ct["config"])
                 ct["status"] = "running"
                 ct["started"] = time.time()
 

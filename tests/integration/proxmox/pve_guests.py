@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+"""Real guests behind the PVE API double (opt-in: ``PveDouble.guests = PveGuests(...)``).
+
+A CT that the double starts becomes a systemd container on the local Docker engine, named
+``<prefix><node>-<vmid>``; each bridge (and VLAN tag) its ``netN`` names is a Docker network
+``<prefix>br-<bridge>[-v<tag>]``. What the double's tasks do acts on that container:
+
+- start: created from the CT's image (the template's, or the one a rollback or migration left)
+  and started; each interface gets its ``hwaddr`` (set inside the guest: this Docker API predates
+  per-network MAC addresses), and ``ip=dhcp`` interfaces ask the
+  bridge's DHCP server (dnsmasq in a container of its own on that network) with dhclient, in the
+  background as the CT's own network setup does; static ``ip``/``gw`` are set as given;
+- stop / shutdown / reboot: docker kill / stop / restart;
+- snapshot: docker commit of the CT's container (or the CT's image when it never ran);
+- rollback: the container is removed and the CT's image becomes the snapshot's; a start
+  recreates it from there (what was changed in the file system after the snapshot is gone);
+- migration: the container is committed and removed on the source node and recreated under
+  the target node's name (started again in restart mode);
+- destroy: the container and the CT's images are removed.
+
+Everything this creates carries the prefix; ``cleanup()`` removes it all.
+"""
+
+import ipaddress
+import re
+import subprocess
+
+SYSTEMD_ARGS = ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run",
+                "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN"]
+
+
+def docker(*args, check=True):
+    run = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=120, check=False)
+    if check and run.returncode != 0:
+        raise RuntimeError("docker %s: %s" % (" ".join(args), run.stderr.strip()))
+    return run.stdout.strip()
+
+
+def parse_net(value):
+    return dict(part.partition("=")[::2] for part in value.split(","))
+
+
+class PveGuests:
+    """``image``: what every template boots; ``bridges``: {bridge or bridge.tag: {subnet, dhcp,
+    internal}} (others get a subnet of ``spare`` and no DHCP); everything named ``prefix``..."""
+
+    def __init__(self, image, prefix, bridges, spare="10.81.64.0/18"):
+        self.image = image
+        self.prefix = prefix
+        self.bridges = dict(bridges)
+        self.spare = ipaddress.ip_network(spare).subnets(new_prefix=24)
+        self.networks = {}
+        self.images = {}  # vmid -> the image its container is created from next
+
+    # Names -----------------------------------------------------------------------------
+    def container(self, node, vmid):
+        return "%s%s-%d" % (self.prefix, node, vmid)
+
+    def _image_repo(self):
+        return "%simages" % self.prefix
+
+    def _exists(self, name):
+        return subprocess.run(["docker", "container", "inspect", name], capture_output=True,
+                              check=False).returncode == 0
+
+    def _running(self, name):
+        return docker("container", "inspect", "-f", "{{.State.Running}}", name, check=False) == "true"
+
+    # Networks --------------------------------------------------------------------------
+    def network(self, bridge, tag=None):
+        key = bridge if tag is None else "%s.%s" % (bridge, tag)
+        if key in self.networks:
+            return self.networks[key]
+        settings = self.bridges.get(key) or {"subnet": str(next(self.spare)), "internal": True}
+        subnet = ipaddress.ip_network(settings["subnet"])
+        name = "%sbr-%s" % (self.prefix, key.replace(".", "-v"))
+        gateway = str(subnet.network_address + 1)
+        args = ["network", "create", "--driver", "bridge", "--subnet", str(subnet), "--gateway", gateway]
+        if settings.get("dhcp"):
+            # Docker hands out only the first 16 addresses (the DHCP server's, and any static ones);
+            # the DHCP pool is the second half of the subnet.
+            args += ["--ip-range", str(next(subnet.subnets(new_prefix=28)))]
+        if settings.get("internal"):
+            args.append("--internal")
+        docker(*(args + [name]))
+        info = {"name": name, "subnet": subnet, "gateway": gateway}
+        self.networks[key] = info
+        if settings.get("dhcp"):
+            hosts = list(subnet.hosts())
+            pool = hosts[len(hosts) // 2], hosts[-1]
+            docker("run", "-d", "--name", "%sdhcp-%s" % (self.prefix, key.replace(".", "-v")), "--network", name,
+                   "--ip", str(hosts[1]), "--cap-add", "NET_ADMIN", "--entrypoint", "dnsmasq", self.image,
+                   "--no-daemon", "--port=0", "--dhcp-authoritative", "--log-dhcp",
+                   "--dhcp-range=%s,%s,%s,1h" % (pool[0], pool[1], subnet.netmask),
+                   "--dhcp-option=option:router,%s" % gateway)
+        return info
+
+    # The CT's lifecycle ------------------------------------------------------------------
+    def start(self, node, vmid, config):
+        name = self.container(node, vmid)
+        if not self._exists(name):
+            self._create(name, vmid, config)
+        docker("start", name)
+        self._configure_network(name, config)
+
+    def _interfaces(self, config):
+        nets = sorted((int(key[3:]), parse_net(value)) for key, value in config.items() if re.match(r"^net\d+$", key))
+        return [net for unused_index, net in nets]
+
+    def _create(self, name, vmid, config):
+        interfaces = self._interfaces(config)
+        args = ["create", "--name", name, "--hostname", config.get("hostname", "CT%d" % vmid),
+                "--label", "%sct=%d" % (self.prefix, vmid)] + SYSTEMD_ARGS
+        networks = [self.network(net.get("bridge", "vmbr0"), net.get("tag")) for net in interfaces]
+        if interfaces:
+            args += ["--network", networks[0]["name"]]
+            static = interfaces[0].get("ip", "dhcp")
+            if static not in ("dhcp", "manual", "auto"):
+                args += ["--ip", static.split("/")[0]]
+        else:
+            args += ["--network", "none"]
+        docker(*(args + [self.images.get(vmid, self.image)]))
+        for net, network in zip(interfaces[1:], networks[1:]):
+            static = net.get("ip", "dhcp")
+            extra = ["--ip", static.split("/")[0]] if static not in ("dhcp", "manual", "auto") else []
+            docker(*(["network", "connect"] + extra + [network["name"], name]))
+
+    def _configure_network(self, name, config):
+        """What the CT's network setup does at boot, in the background: names, MACs, DHCP or static routes."""
+        steps = ["i=0; while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done"]
+        for index, net in enumerate(self._interfaces(config)):
+            dev = "eth%d" % index
+            if net.get("hwaddr"):
+                steps.append("ip link set dev %s down; ip link set dev %s address %s; ip link set dev %s up"
+                             % (dev, dev, net["hwaddr"].lower(), dev))
+            if net.get("ip") == "dhcp":
+                steps.append("ip -4 addr flush dev %s; dhclient -4 -1 -pf /run/dhclient.%s.pid %s" % (dev, dev, dev))
+            elif net.get("gw"):
+                steps.append("ip route replace default via %s dev %s" % (net["gw"], dev))
+        docker("exec", "-d", name, "sh", "-c", "; ".join(steps))
+
+    def stop(self, node, vmid, graceful=False):
+        name = self.container(node, vmid)
+        if self._running(name):
+            docker("stop" if graceful else "kill", name)
+
+    def reboot(self, node, vmid, config):
+        docker("restart", self.container(node, vmid))
+        self._configure_network(self.container(node, vmid), config)
+
+    def _commit(self, name, tag):
+        image = "%s:%s" % (self._image_repo(), tag)
+        docker("commit", name, image)
+        return image
+
+    def snapshot(self, node, vmid, snapname):
+        name = self.container(node, vmid)
+        tag = "ct%d-%s" % (vmid, snapname.lower())
+        if self._exists(name):
+            return self._commit(name, tag)
+        image = "%s:%s" % (self._image_repo(), tag)
+        docker("tag", self.images.get(vmid, self.image), image)
+        return image
+
+    def rollback(self, node, vmid, image):
+        docker("rm", "-f", self.container(node, vmid), check=False)
+        self.images[vmid] = image
+
+    def delete_snapshot(self, image):
+        docker("rmi", image, check=False)
+
+    def migrate(self, source, target, vmid, config, start):
+        name = self.container(source, vmid)
+        if self._exists(name):
+            self.stop(source, vmid, graceful=True)
+            self.images[vmid] = self._commit(name, "ct%d-migrated" % vmid)
+            docker("rm", "-f", name)
+        if start:
+            self.start(target, vmid, config)
+
+    def destroy(self, node, vmid):
+        docker("rm", "-f", self.container(node, vmid), check=False)
+        self.images.pop(vmid, None)
+        for image in docker("images", "--format", "{{.Repository}}:{{.Tag}}", self._image_repo(),
+                            check=False).split():
+            if image.split(":")[1].startswith("ct%d-" % vmid):
+                docker("rmi", "-f", image, check=False)
+
+    def exec(self, node, vmid, *argv):
+        return subprocess.run(["docker", "exec", self.container(node, vmid)] + list(argv),
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    def cleanup(self):
+        names = docker("ps", "-aq", "--filter", "name=^%s" % self.prefix, check=False).split()
+        if names:
+            docker(*(["rm", "-f"] + names), check=False)
+        for network in docker("network", "ls", "-q", "--filter", "name=^%s" % self.prefix, check=False).split():
+            docker("network", "rm", network, check=False)
+        images = docker("images", "-q", self._image_repo(), check=False).split()
+        if images:
+            docker(*(["rmi", "-f"] + sorted(set(images))), check=False)
+        self.networks.clear()
+        self.images.clear()
