@@ -143,7 +143,7 @@ destroy_guests() {
     done
   fi
   # Guests whose libvirtd is gone: libvirt's pid files name them.
-  for pidfile in /run/libvirt/qemu/*.pid; do
+  for pidfile in /run/libvirt/qemu/instance-*.pid; do
     [ -s "$pidfile" ] || continue
     if kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       stop_pid "guest $(basename "$pidfile" .pid)" "$(cat "$pidfile")"
@@ -156,7 +156,7 @@ remove_iptables_chains() { # iptables|ip6tables: every neutron-* chain and the j
   command -v "$cmd-save" >/dev/null 2>&1 || return 0
   for table in filter nat mangle raw; do
     "$cmd-save" -t "$table" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j neutron-' | sed 's/^-A /-D /' \
-      | while read -r rule; do eval "$cmd -w -t $table $rule" 2>/dev/null || true; done
+      | while read -r rule; do eval "$cmd -w -t $table $rule" 2>/dev/null || true; done || true
     for chain in $("$cmd-save" -t "$table" 2>/dev/null | grep -oE '^:neutron-[^ ]+' | cut -c2-); do
       "$cmd" -w -t "$table" -F "$chain" 2>/dev/null || true
     done
@@ -196,7 +196,7 @@ remove_data_plane_leftovers() {
           # shellcheck disable=SC2086
           ebtables -t "$table" -D "$chain" $rule 2>/dev/null || true
         done
-      done
+      done || true
       for chain in $(ebtables -t "$table" -L 2>/dev/null | sed -nE 's/^Bridge chain: (neutron[^,]*),.*/\1/p'); do
         ebtables -t "$table" -F "$chain" 2>/dev/null || true
         ebtables -t "$table" -X "$chain" 2>/dev/null || true
