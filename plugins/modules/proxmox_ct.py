@@ -454,7 +454,7 @@ class ProxmoxCt(ProxmoxModule):
         details = action.details
         path = self.ct_path(details["node"], details["vmid"]) + suffix
         return self.run_task(method, path, what or "%s of CT %s on %s" % (action.verb, details["vmid"],
-                                                                           details["node"]), **params)
+                                                                          details["node"]), **params)
 
     def apply_create(self, action):
         details = action.details

@@ -67,6 +67,6 @@ def vbox_lab(topology, hosts, settings, state="started"):
             connection=dict(ansible_host=ssh_host, ansible_port=port) if present else None,
             # Set inside the guest, so only while it runs.
             addresses=[dict(adapter=adapter, network=link["network"], address="%s/%s" % (link["address"],
-                                                                                       link["prefix"]))
+                                                                                         link["prefix"]))
                        for adapter, link in enumerate(links, start=2)] if state == "started" else [])
     return {"vms": vms}

@@ -50,7 +50,7 @@ def test_every_topology_host_is_a_ct_and_routers_join_both_their_networks():
 
     assert sorted(cts) == sorted(list(LAB["routers"]) + list(LAB["nodes"]))
     assert [(i.get("tag"), i["ip"]) for i in cts["rt2"]["interfaces"][1:]] == [(102, "10.77.2.1/24"),
-                                                                              (103, "10.77.3.1/24")]
+                                                                               (103, "10.77.3.1/24")]
 
 
 def test_absent_stops_before_removing_and_ct_sizes_can_be_overridden():
