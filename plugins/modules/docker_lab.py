@@ -14,7 +14,7 @@ short_description: Reconcile a whole lab's Docker networks, commits and nodes in
 version_added: 0.2.0
 description:
   - Does for lists of networks, commits and nodes what M(virtlab.core.docker_network),
-    M(virtlab.core.docker_commit) and M(virtlab.core.docker_node) do for one of each, with the same options and
+    M(virtlab.core.docker_commit) and M(virtlab.core.docker_vm) do for one of each, with the same options and
     the same comparisons, in one module run. A re-run of a lab of eight nodes then costs one process and one connection to the engine
     instead of one per node and per network.
   - Each element of O(networks), O(commits) and O(nodes) is checked against the options of the module named
@@ -36,7 +36,7 @@ options:
   networks:
     description:
       - The networks, each with the options of M(virtlab.core.docker_network) (C(name), C(subnet), C(gateway),
-        C(internal), C(routed), C(labels), C(force), C(state)).
+        C(internal), C(routed), C(labels), C(force), C(state)), and their aliases (C(network_name) for C(name)).
     type: list
     elements: dict
     default: []
@@ -51,16 +51,16 @@ options:
     default: []
   nodes:
     description:
-      - The nodes, each with the options of M(virtlab.core.docker_node) (C(name), C(image), C(hostname),
+      - The nodes, each with the options of M(virtlab.core.docker_vm) (C(name), C(image), C(hostname),
         C(networks), C(capabilities), C(published_ports), C(sysctls), C(env), C(labels), C(systemd),
-        C(restart_policy), C(state), C(boot_timeout)).
+        C(restart_policy), C(state), C(boot_timeout)), and their aliases (C(ports) for C(published_ports)).
     type: list
     elements: dict
     default: []
 seealso:
   - module: virtlab.core.docker_network
   - module: virtlab.core.docker_commit
-  - module: virtlab.core.docker_node
+  - module: virtlab.core.docker_vm
 """
 
 EXAMPLES = r"""
@@ -100,7 +100,7 @@ networks:
   sample: {virtlab-pn3: {name: virtlab-pn3, subnet: 10.77.3.0/24, gateway: 10.77.3.254, internal: true,
            routed: true, bridge: br-0123456789ab, containers: [virtlab-rt2]}}
 nodes:
-  description: Node name to the node as M(virtlab.core.docker_node) returns it; empty when absent.
+  description: Node name to the node as M(virtlab.core.docker_vm) returns it; empty when absent.
   returned: always
   type: dict
   sample: {virtlab-rt2: {name: virtlab-rt2, running: true, hostname: rt2,

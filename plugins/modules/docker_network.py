@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - virtlab.core.docker
 options:
   name:
+    aliases: [network_name]
     description: Name of the Docker network.
     type: str
     required: true

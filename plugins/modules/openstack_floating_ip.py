@@ -43,6 +43,7 @@ options:
         current floating IP is kept, or a new one is allocated.
     type: str
   nat_destination:
+    aliases: [fixed_network, internal_network]
     description: Name or id of the network of the server's port that gets the floating IP.
     type: str
   fixed_address:
@@ -56,6 +57,7 @@ options:
     choices: [present, absent]
     default: present
   release:
+    aliases: [purge]
     description: With O(state=absent), also release (delete) the floating IP.
     type: bool
     default: true
@@ -128,10 +130,10 @@ class OpenStackFloatingIp(OpenStackModule):
         server=dict(type="str", required=True),
         network=dict(type="str", default="public"),
         floating_ip_address=dict(type="str"),
-        nat_destination=dict(type="str"),
+        nat_destination=dict(type="str", aliases=["fixed_network", "internal_network"]),
         fixed_address=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        release=dict(type="bool", default=True),
+        release=dict(type="bool", default=True, aliases=["purge"]),
     )
     module_kwargs = dict(mutually_exclusive=[("nat_destination", "fixed_address")])
 

@@ -39,6 +39,7 @@ options:
     choices: [present, absent]
     default: present
   mtu:
+    aliases: [mtu_size]
     description: MTU of the network. The cloud's default when left out, and then not compared.
     type: int
   port_security_enabled:
@@ -65,11 +66,13 @@ options:
             when it is left out (and it is then not compared).
         type: str
       no_gateway:
+        aliases: [disable_gateway_ip]
         description:
           - The subnet has no gateway at all (hosts get no default route from it).
         type: bool
         default: false
       enable_dhcp:
+        aliases: [is_dhcp_enabled]
         description: Whether Neutron serves DHCP on the subnet.
         type: bool
         default: true
@@ -233,14 +236,14 @@ class OpenStackNetwork(OpenStackModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        mtu=dict(type="int"),
+        mtu=dict(type="int", aliases=["mtu_size"]),
         port_security_enabled=dict(type="bool"),
         subnets=dict(type="list", elements="dict", default=[], options=dict(
             cidr=dict(type="str", required=True),
             name=dict(type="str"),
             gateway_ip=dict(type="str"),
-            no_gateway=dict(type="bool", default=False),
-            enable_dhcp=dict(type="bool", default=True),
+            no_gateway=dict(type="bool", default=False, aliases=["disable_gateway_ip"]),
+            enable_dhcp=dict(type="bool", default=True, aliases=["is_dhcp_enabled"]),
             dns_nameservers=dict(type="list", elements="str"),
             allocation_pools=dict(type="list", elements="dict", options=dict(
                 start=dict(type="str", required=True),

@@ -41,6 +41,7 @@ options:
     choices: [present, absent]
     default: present
   external_network:
+    aliases: [network]
     description:
       - Name or id of the external network of the router's gateway (the cloud's public
         network). Not managed when left out.
@@ -167,7 +168,7 @@ class OpenStackRouter(OpenStackModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        external_network=dict(type="str"),
+        external_network=dict(type="str", aliases=["network"]),
         enable_snat=dict(type="bool"),
         interfaces=dict(type="list", elements="raw"),
         routes=dict(type="list", elements="dict"),

@@ -77,6 +77,7 @@ options:
         choices: [ingress, egress]
         default: ingress
       ethertype:
+        aliases: [ether_type]
         description: IP version. Follows O(rules[].remote_ip_prefix) when that is given.
         type: str
         choices: [IPv4, IPv6]
@@ -202,7 +203,7 @@ class OpenStackSecurityGroup(OpenStackModule):
             remote_ip_prefix=dict(type="str"),
             remote_group=dict(type="str"),
             direction=dict(type="str", default="ingress", choices=["ingress", "egress"]),
-            ethertype=dict(type="str", choices=["IPv4", "IPv6"]),
+            ethertype=dict(type="str", choices=["IPv4", "IPv6"], aliases=["ether_type"]),
         )),
         purge_rules=dict(type="bool", default=False),
     )

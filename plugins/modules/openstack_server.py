@@ -73,6 +73,7 @@ options:
     type: list
     elements: str
   user_data:
+    aliases: [userdata]
     description: Cloud-init user data (plain text; the module encodes it).
     type: str
 """
@@ -194,7 +195,7 @@ class OpenStackServer(OpenStackModule):
         )),
         key_name=dict(type="str", no_log=False),
         security_groups=dict(type="list", elements="str"),
-        user_data=dict(type="str"),
+        user_data=dict(type="str", aliases=["userdata"]),
     )
 
     # Declared state, looked up before anything changes ----------------------------------

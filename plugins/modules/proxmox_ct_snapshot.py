@@ -35,6 +35,7 @@ options:
     description: Host name of the CT, when O(vmid) is not given (must be unique).
     type: str
   name:
+    aliases: [snapname]
     description:
       - Name of the snapshot; a letter, then letters, digits, C(-) or C(_), at most 40
         characters. V(current) and V(vzdump) are reserved by Proxmox.
@@ -166,7 +167,7 @@ class ProxmoxCtSnapshot(ProxmoxModule):
     argument_spec = dict(
         vmid=dict(type="int"),
         hostname=dict(type="str"),
-        name=dict(type="str", required=True),
+        name=dict(type="str", required=True, aliases=["snapname"]),
         description=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent", "rolled_back"]),
         force=dict(type="bool", default=False),
@@ -264,7 +265,7 @@ class ProxmoxCtSnapshot(ProxmoxModule):
     # Acting: one method per verb ---------------------------------------------------
     def what(self, action):
         return "%s of snapshot %r of CT %s on %s" % (action.verb, action.target, self.where["vmid"],
-                                                    self.where["node"])
+                                                     self.where["node"])
 
     def apply_create(self, action):
         self.run_task("post", self.snapshot_path(), self.what(action), snapname=action.target,

@@ -94,7 +94,7 @@ class Reconciler:
     ``read()`` the resource as it is, ``plan(current)`` the one decision (a Plan of Action records whose
     target is the resource's name), ``expected(current, plan)`` the resource as the plan leaves it (check
     mode's answer), ``apply(current, plan)`` each action by its ``apply_<verb>`` method, ``read_back(current,
-    plan)`` the resource as it is then. docker_network, docker_commit and docker_node run one reconciler
+    plan)`` the resource as it is then. docker_network, docker_commit and docker_vm run one reconciler
     through those steps (ReconcilerModule); docker_lab runs many, in its own order (``survey`` keeps what
     ``read`` and ``plan`` found on the reconciler).
 

@@ -15,7 +15,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.compare import differ
 from ansible_collections.virtlab.core.plugins.module_utils.docker.base import Reconciler
 
 NETWORK_OPTIONS = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str", required=True, aliases=["network_name"]),
     subnet=dict(type="str"),
     gateway=dict(type="str"),
     internal=dict(type="bool", default=False),

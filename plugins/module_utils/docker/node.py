@@ -2,7 +2,7 @@
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A lab node as a VM-like container: its options, its comparable view and the one reconciler that
-docker_node (one node) and docker_lab (all the lab's nodes in one call) both use."""
+docker_vm (one node) and docker_lab (all the lab's nodes in one call) both use."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +25,7 @@ NODE_OPTIONS = dict(
         ipv4_address=dict(type="str"),
     )),
     capabilities=dict(type="list", elements="str", default=[]),
-    published_ports=dict(type="list", elements="str", default=[]),
+    published_ports=dict(type="list", elements="str", default=[], aliases=["ports"]),
     sysctls=dict(type="dict", default={}),
     env=dict(type="dict", default={}),
     labels=dict(type="dict", default={}),

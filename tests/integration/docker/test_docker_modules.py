@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
-"""docker_network, docker_node and docker_commit against the real local Docker engine.
+"""docker_network, docker_vm and docker_commit against the real local Docker engine.
 
 Every test cleans up the networks and containers it made (names start with virtlab-test-).
 """
 
+import os
+import subprocess
+import sys
+
 import docker
 import pytest
 
-from ansible_collections.virtlab.core.plugins.modules import docker_lab, docker_network, docker_node
+from ansible_collections.virtlab.core.plugins.modules import docker_lab, docker_network, docker_vm
 
 IMAGE = "virtlab/debian-systemd:bookworm"
 NET_A = "virtlab-test-a"
@@ -92,7 +96,7 @@ def node(**kwargs):
 
 def test_node_boots_systemd_with_fixed_address_and_reruns_unchanged(run_module, clean):
     run_module(docker_network, net())
-    result = run_module(docker_node, node())
+    result = run_module(docker_vm, node())
     assert result["changed"] and result["actions"] == ["created", "started"]
     assert result["node"]["networks"] == {NET_A: "10.78.1.10"}
     container = clean.containers.get(NODE)
@@ -101,15 +105,15 @@ def test_node_boots_systemd_with_fixed_address_and_reruns_unchanged(run_module, 
     assert container.exec_run(["hostname"]).output.decode().strip() == "testnode"
     assert container.exec_run(["cat", "/proc/sys/net/ipv4/ip_forward"]).output.decode().strip() == "0"
 
-    again = run_module(docker_node, node(), diff=True)
+    again = run_module(docker_vm, node(), diff=True)
     assert again["changed"] is False, again["actions"]
 
 
 def test_node_check_mode_reports_recreate_and_touches_nothing(run_module, clean):
     run_module(docker_network, net())
-    run_module(docker_node, node())
+    run_module(docker_vm, node())
     before_id = clean.containers.get(NODE).id
-    result = run_module(docker_node, node(hostname="renamed"), check_mode=True, diff=True)
+    result = run_module(docker_vm, node(hostname="renamed"), check_mode=True, diff=True)
     assert result["changed"] and result["actions"][0].startswith("recreated (hostname testnode -> renamed")
     assert result["diff"]["before"]["hostname"] == "testnode" and result["diff"]["after"]["hostname"] == "renamed"
     assert clean.containers.get(NODE).id == before_id
@@ -118,36 +122,36 @@ def test_node_check_mode_reports_recreate_and_touches_nothing(run_module, clean)
 def test_node_networks_change_in_place(run_module, clean):
     run_module(docker_network, net())
     run_module(docker_network, net(name=NET_B, subnet="10.78.2.0/24", gateway="10.78.2.254"))
-    run_module(docker_node, node())
+    run_module(docker_vm, node())
     before_id = clean.containers.get(NODE).id
     wanted = [{"name": NET_A, "ipv4_address": "10.78.1.10"}, {"name": NET_B, "ipv4_address": "10.78.2.10"}]
-    result = run_module(docker_node, node(networks=wanted))
+    result = run_module(docker_vm, node(networks=wanted))
     assert result["changed"] and result["actions"] == ["connected %s (10.78.2.10)" % NET_B]
     container = clean.containers.get(NODE)
     assert container.id == before_id
     assert "10.78.2.10" in container.exec_run(["ip", "-4", "addr"]).output.decode()
-    assert run_module(docker_node, node(networks=wanted))["changed"] is False
+    assert run_module(docker_vm, node(networks=wanted))["changed"] is False
 
 
 def test_node_stop_and_absent(run_module, clean):
     run_module(docker_network, net())
-    run_module(docker_node, node())
-    assert run_module(docker_node, node(state="stopped"))["actions"] == ["stopped"]
+    run_module(docker_vm, node())
+    assert run_module(docker_vm, node(state="stopped"))["actions"] == ["stopped"]
     assert clean.containers.get(NODE).status == "exited"
-    assert run_module(docker_node, node(state="stopped"))["changed"] is False
-    assert run_module(docker_node, dict(name=NODE, state="absent"))["actions"] == ["removed"]
-    assert run_module(docker_node, dict(name=NODE, state="absent"))["changed"] is False
+    assert run_module(docker_vm, node(state="stopped"))["changed"] is False
+    assert run_module(docker_vm, dict(name=NODE, state="absent"))["actions"] == ["removed"]
+    assert run_module(docker_vm, dict(name=NODE, state="absent"))["changed"] is False
 
 
 def test_node_bad_input_fails_before_anything_is_created(run_module, clean):
-    result = run_module(docker_node, node(image="virtlab/none:missing"))
+    result = run_module(docker_vm, node(image="virtlab/none:missing"))
     assert result["failed"] and "there is no registry to pull it from" in result["msg"]
-    result = run_module(docker_node, node())
+    result = run_module(docker_vm, node())
     assert result["failed"] and "Network %s does not exist" % NET_A in result["msg"]
     run_module(docker_network, net())
-    result = run_module(docker_node, node(networks=[{"name": NET_A, "ipv4_address": "10.78.9.9"}]))
+    result = run_module(docker_vm, node(networks=[{"name": NET_A, "ipv4_address": "10.78.9.9"}]))
     assert result["failed"] and "ipv4_address 10.78.9.9 is not inside network" in result["msg"]
-    result = run_module(docker_node, node(published_ports=["fifty"]))
+    result = run_module(docker_vm, node(published_ports=["fifty"]))
     assert result["failed"] and "published port 'fifty'" in result["msg"]
     assert not clean.containers.list(all=True, filters={"name": NODE})
 
@@ -180,7 +184,7 @@ def test_routed_network_accepts_forwarded_frames_and_repairs_the_rule(run_module
 def test_commit_is_idempotent_and_sees_new_changes(run_module, clean):
     from ansible_collections.virtlab.core.plugins.modules import docker_commit
     run_module(docker_network, net())
-    run_module(docker_node, node())
+    run_module(docker_vm, node())
     container = clean.containers.get(NODE)
     container.exec_run(["sh", "-c", "echo one > /etc/virtlab-test"])
     args = dict(container=NODE, repository="virtlab-test/commit", tag="v1")
@@ -205,7 +209,7 @@ def test_commit_is_idempotent_and_sees_new_changes(run_module, clean):
 def test_commit_compared_on_source_ignores_later_changes_until_the_revision_changes(run_module, clean):
     from ansible_collections.virtlab.core.plugins.modules import docker_commit
     run_module(docker_network, net())
-    run_module(docker_node, node())
+    run_module(docker_vm, node())
     container = clean.containers.get(NODE)
     args = dict(container=NODE, repository="virtlab-test/commit", tag="v1", compare="source", revision="one")
     try:
@@ -319,3 +323,45 @@ def test_lab_commits_then_runs_the_committed_image_in_one_call(run_module, clean
             container.remove(force=True)
         for image in clean.images.list(name="virtlab-test/commit"):
             clean.images.remove(image.id, force=True)
+
+
+def ansible_adhoc(*args):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(repo, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_DEPRECATION_WARNINGS="1", ANSIBLE_STRATEGY="linear")
+    return subprocess.run(["ansible", "localhost", "--check"] + list(args), cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_the_old_name_docker_node_still_works_and_warns(clean):
+    proc = ansible_adhoc("-m", "virtlab.core.docker_node", "-a", "name=%s-absent state=absent" % NODE)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert '"changed": false' in output or "changed: false" in output, output
+    assert "[DEPRECATION WARNING]: virtlab.core.docker_node has been deprecated." in output, output
+    assert "use virtlab.core.docker_vm" in output and "version 1.0.0" in output, output
+
+
+def test_the_docker_group_sets_defaults_also_through_the_old_name(clean, tmp_path):
+    # module_defaults of group/virtlab.core.docker reach docker_vm, called by its new name or its old one.
+    playbook = tmp_path / "group.yml"
+    playbook.write_text("""---
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/virtlab.core.docker:
+      docker_host: unix:///nonexistent/virtlab-test.sock
+  tasks:
+    - virtlab.core.docker_vm: {name: %s-absent, state: absent}
+      ignore_errors: true
+    - virtlab.core.docker_node: {name: %s-absent, state: absent}
+      ignore_errors: true
+""" % (NODE, NODE))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(repo, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STRATEGY="linear")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e",
+                           "ansible_python_interpreter=%s" % sys.executable, str(playbook)], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    output = proc.stdout + proc.stderr
+    assert output.count("virtlab-test.sock") >= 2 and "ignored=2" in output, output

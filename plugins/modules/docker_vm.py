@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: docker_node
+module: docker_vm
 short_description: Run a lab node as a VM-like Docker container (systemd as PID 1)
 version_added: 0.1.0
 description:
@@ -19,6 +19,8 @@ description:
     environment, labels, restart policy) are compared after normalisation; a difference recreates the container.
   - Networks are reconciled in place - connected, disconnected or re-addressed without recreating the node.
   - Runs without C(--privileged) - systemd gets C(SYS_ADMIN), the host's cgroup namespace and tmpfs on C(/run).
+  - Named C(virtlab.core.docker_node) before 0.3.0, a name that collides with C(community.docker.docker_node)
+    (Swarm nodes). The old name still works, redirected here with a deprecation warning, until 1.0.0.
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
@@ -58,6 +60,7 @@ options:
     elements: str
     default: []
   published_ports:
+    aliases: [ports]
     description:
       - Ports published on the machine, as C([host_ip:]host_port:container_port[/protocol]).
       - Docker publishes ports only through a non-internal network.
@@ -100,7 +103,7 @@ options:
 
 EXAMPLES = r"""
 - name: The calculator node, on two lab networks and the management network
-  virtlab.core.docker_node:
+  virtlab.core.docker_vm:
     name: virtlab-cs
     hostname: cs
     image: virtlab/debian-systemd:bookworm
@@ -114,7 +117,7 @@ EXAMPLES = r"""
     published_ports: ["127.0.0.1:50000:50000"]
 
 - name: A router forwards between its networks
-  virtlab.core.docker_node:
+  virtlab.core.docker_vm:
     name: virtlab-rt2
     image: virtlab/debian-systemd:bookworm
     capabilities: [NET_ADMIN]
@@ -125,7 +128,7 @@ EXAMPLES = r"""
       - {name: virtlab-pn3, ipv4_address: 10.77.3.1}
 
 - name: Stop it (systemd shuts down cleanly)
-  virtlab.core.docker_node:
+  virtlab.core.docker_vm:
     name: virtlab-rt2
     state: stopped
 """
@@ -172,14 +175,14 @@ from ansible_collections.virtlab.core.plugins.module_utils.docker.base import Re
 from ansible_collections.virtlab.core.plugins.module_utils.docker.node import NodeReconciler
 
 
-class DockerNodeModule(ReconcilerModule):
+class DockerVmModule(ReconcilerModule):
     """The module flow (read, plan, check mode or apply, read back) on one node, with its options."""
 
     reconciler = NodeReconciler
 
 
 def main():
-    DockerNodeModule()()
+    DockerVmModule()()
 
 
 if __name__ == "__main__":
