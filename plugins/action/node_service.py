@@ -8,27 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtlab.core.plugins.module_utils.node.node_service import (
-    ARGUMENT_SPEC,
-    invalid,
-    observe_command,
-    parse_observation,
-    plan,
-    result,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.node import node_service
 from ansible_collections.virtlab.core.plugins.plugin_utils.in_sync_action import InSyncShortcutAction
 
 
 class ActionModule(InSyncShortcutAction):
 
-    argument_spec = ARGUMENT_SPEC
-
-    def observe_command(self, params):
-        return observe_command(params)
-
-    def in_sync_result(self, output, params):
-        if invalid(params):
-            return None  # the module refuses it, with its message
-        state = parse_observation(output)
-        actions, stale = plan(state, params)
-        return None if actions else result(state, actions, stale, params, self._task.diff)
+    concern = node_service

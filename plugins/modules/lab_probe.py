@@ -21,9 +21,8 @@ author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - virtlab.core.attributes
 attributes:
-  platform:
-    platforms: posix
   check_mode:
     support: full
     details: Probes only read, so they run in check mode too.
@@ -143,6 +142,9 @@ def probe(address, port, body, expect_prefix, timeout):
 
 
 def main():
+    """Probe, and report. Outside the read, plan, apply, read back flow of the other modules (module_utils/base.py)
+    on purpose: it never changes anything, so there is nothing to plan, apply or read back, and check mode runs
+    the probes as the real run does (they only read); a Plan here would always be empty."""
     module = AnsibleModule(
         argument_spec=dict(
             probes=dict(type="list", elements="dict", required=True, options=dict(

@@ -129,105 +129,61 @@ import pwd
 import socket
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.virtlab.core.plugins.module_utils.node.node_service import (
-    ARGUMENT_SPEC,
-    HostState,
-    env_path,
-    invalid,
-    plan,
-    result,
-    unit_path,
-    wanted_files,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.node import node_service
+from ansible_collections.virtlab.core.plugins.module_utils.node.base import NodeModule, write_file
 
 
-def read(path):
-    """(mode as 4 octal digits, content) of a regular file, or None."""
-    try:
-        with open(path) as handle:
-            content = handle.read()
-        return "%04o" % (os.stat(path).st_mode & 0o7777), content
-    except (IOError, OSError):
-        return None
+class NodeServiceModule(NodeModule):
+    """Reads the host with node_service.observe_command(), plans with node_service.plan(), applies here."""
 
+    argument_spec = node_service.ARGUMENT_SPEC
+    concern = node_service
+    read_error = "cannot read the service's state"
 
-def write(path, content, mode, group=None):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + ".virtlab-tmp"
-    with open(tmp, "w") as handle:
-        handle.write(content)
-    os.chmod(tmp, int(mode, 8))
-    if group is not None:
-        os.chown(tmp, 0, group)
-    os.rename(tmp, path)
-
-
-class ServiceReconciler:
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.name = self.params["name"]
-        self.unit_path = unit_path(self.params)
-        self.env_path = env_path(self.params)
+    @property
+    def name(self):
+        return self.params["name"]
 
     def systemctl(self, *args):
-        return self.module.run_command(["systemctl"] + list(args))
+        return self.ansible.run_command(["systemctl"] + list(args))
 
-    def is_active(self):
-        return self.systemctl("is-active", "--quiet", self.name)[0] == 0
+    def apply_remove(self, action):
+        self.systemctl("disable", "--now", self.name)
+        for path in (node_service.unit_path(self.params), node_service.env_path(self.params)):
+            if os.path.exists(path):
+                os.remove(path)
+        self.systemctl("daemon-reload")
 
-    def is_enabled(self):
-        return self.systemctl("is-enabled", "--quiet", self.name)[0] == 0
+    def apply_create_user(self, action):
+        rc, unused_out, err = self.ansible.run_command(
+            ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", action.target])
+        if rc != 0:
+            raise VirtlabError("cannot create user %s: %s" % (action.target, err.strip()))
 
-    def user_exists(self):
-        try:
-            pwd.getpwnam(self.params["user"])
-            return True
-        except KeyError:
-            return False
-
-    def read_host(self):
-        files = dict((path, read(path)) for path, unused_content, unused_mode in wanted_files(self.params))
-        return HostState(self.user_exists(), files, self.is_active(), self.is_enabled())
-
-    def apply(self, actions, stale):
-        params = self.params
-        if "stopped and removed" in actions:
-            self.systemctl("disable", "--now", self.name)
-            for path in (self.unit_path, self.env_path):
-                if os.path.exists(path):
-                    os.remove(path)
+    def apply_write(self, action):
+        path = action.target
+        # The environment file may hold settings the user should not see; the service's group reads it.
+        group = pwd.getpwnam(self.params["user"]).pw_gid if path == node_service.env_path(self.params) else None
+        write_file(path, action.details["content"], int(action.details["mode"], 8), group=group)
+        if path == node_service.unit_path(self.params):
             self.systemctl("daemon-reload")
-            return
-        if not self.user_exists():
-            rc, unused_out, err = self.module.run_command(
-                ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-                 params["user"]])
-            if rc != 0:
-                self.module.fail_json(msg="cannot create user %s: %s" % (params["user"], err.strip()))
-        group = pwd.getpwnam(params["user"]).pw_gid
-        for path, content, mode in stale:
-            # The environment file may hold settings the user should not see; the service's group reads it.
-            write(path, content, mode, group=group if path == self.env_path else None)
-        if any(p == self.unit_path for p, unused_1, unused_2 in stale):
-            self.systemctl("daemon-reload")
-        for action, args in (("enabled", ("enable", self.name)), ("restarted", ("restart", self.name)),
-                             ("started", ("start", self.name)), ("stopped", ("stop", self.name))):
-            if action in actions:
-                rc, unused_part, err = self.systemctl(*args)
-                if rc != 0:
-                    self.fail_with_journal("systemctl %s %s failed: %s" % (args[0], self.name, err.strip()))
-        if params["port"] and ("restarted" in actions or "started" in actions):
+
+    def apply_unit(self, action):
+        """enable, restart, start or stop the unit; after a (re)start, wait for the port."""
+        rc, unused_out, err = self.systemctl(action.verb, self.name)
+        if rc != 0:
+            self.fail_with_journal("systemctl %s %s failed: %s" % (action.verb, self.name, err.strip()))
+        if action.verb in ("restart", "start") and self.params["port"]:
             self.wait_for_port()
+
+    apply_enable = apply_restart = apply_start = apply_stop = apply_unit
 
     def wait_for_port(self):
         deadline = time.monotonic() + self.params["start_timeout"]
         while time.monotonic() < deadline:
-            if not self.is_active() and self.systemctl("is-failed", "--quiet", self.name)[0] == 0:
+            if self.systemctl("is-active", "--quiet", self.name)[0] != 0 and \
+                    self.systemctl("is-failed", "--quiet", self.name)[0] == 0:
                 self.fail_with_journal("%s failed while starting" % self.name)
             try:
                 socket.create_connection(("127.0.0.1", self.params["port"]), timeout=1).close()
@@ -238,21 +194,12 @@ class ServiceReconciler:
                                % (self.name, self.params["port"], self.params["start_timeout"]))
 
     def fail_with_journal(self, msg):
-        out = self.module.run_command(["journalctl", "-u", self.name, "-n", "15", "--no-pager", "-o", "cat"])[1]
-        self.module.fail_json(msg=msg, journal=out.splitlines())
+        out = self.ansible.run_command(["journalctl", "-u", self.name, "-n", "15", "--no-pager", "-o", "cat"])[1]
+        raise VirtlabError(msg, journal=out.splitlines())
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    refused = invalid(module.params)
-    if refused:
-        module.fail_json(msg=refused)
-    reconciler = ServiceReconciler(module)
-    state = reconciler.read_host()
-    actions, stale = plan(state, module.params)
-    if actions and not module.check_mode:
-        reconciler.apply(actions, stale)
-    module.exit_json(**result(state, actions, stale, module.params, module._diff))
+    NodeServiceModule()()
 
 
 if __name__ == "__main__":

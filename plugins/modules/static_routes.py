@@ -105,110 +105,74 @@ persisted:
   returned: always
   type: list
   elements: str
+actions:
+  description: What the task did or, in check mode, would do, one line per step.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+  sample: ["added 10.77.3.0/24 via 10.77.2.1", "wrote /etc/virtlab/static-routes"]
 """
 
 import errno
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.virtlab.core.plugins.module_utils.node.static_routes import (
-    ARGUMENT_SPEC,
-    FORWARD_PATH,
-    ROUTE_COMMAND,
-    UNIT_PATH,
-    WANTS_LINK,
-    HostState,
-    parse_kernel_routes,
-    persisted_files,
-    plan,
-    result,
-)
+from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.node import static_routes
+from ansible_collections.virtlab.core.plugins.module_utils.node.base import NodeModule, write_file
 
 
-def read_file(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except IOError:
-        return None
+class StaticRoutesModule(NodeModule):
+    """Reads the host with static_routes.observe_command(), plans with static_routes.plan(), applies here."""
 
+    argument_spec = static_routes.ARGUMENT_SPEC
+    concern = static_routes
+    read_error = "cannot read the routing table"
 
-def write_file(path, content, mode):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + ".virtlab-tmp"
-    with open(tmp, "w") as handle:
-        handle.write(content)
-    os.chmod(tmp, mode)
-    os.rename(tmp, path)
+    def ip_route(self, *args):
+        self.run_checked(["ip", "route"] + list(args), "ip route %s" % " ".join(args))
 
+    def apply_remove(self, action):
+        self.ip_route("del", action.target, "via", action.details["via"])
 
-def read_host(module):
-    """The HostState of this host, read with Python."""
-    rc, out, err = module.run_command(ROUTE_COMMAND)
-    if rc != 0:
-        module.fail_json(msg="cannot read the routing table: %s" % err.strip(), rc=rc)
-    with open(FORWARD_PATH) as handle:
-        forwarding = handle.read().strip() == "1"
-    files = dict((path, read_file(path)) for path, unused_content, unused_mode in persisted_files({}, None))
-    return HostState(parse_kernel_routes(out), forwarding, files, os.path.islink(WANTS_LINK))
+    def apply_add(self, action):
+        self.ip_route("replace", action.target, "via", action.details["via"])
 
+    apply_replace = apply_add
 
-def write_forwarding(module, enabled):
-    value = "1\n" if enabled else "0\n"
-    try:
-        with open(FORWARD_PATH, "w") as handle:
-            handle.write(value)
-        return
-    except (IOError, OSError) as exc:
-        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise
-    # Read-only /proc/sys (unprivileged container): remount it for the write, then put it back.
-    rc, unused_part, err = module.run_command(["mount", "-o", "remount,rw", "/proc/sys"])
-    if rc != 0:
-        module.fail_json(msg="cannot set net.ipv4.ip_forward: /proc/sys is read-only and remounting it failed "
-                             "(%s). Give the node CAP_SYS_ADMIN, or create it with the sysctl set." % err.strip())
-    try:
-        with open(FORWARD_PATH, "w") as handle:
-            handle.write(value)
-    finally:
-        module.run_command(["mount", "-o", "remount,ro", "/proc/sys"])
+    def apply_set_forwarding(self, action):
+        value = "%d\n" % action.details["value"]
+        try:
+            with open(static_routes.FORWARD_PATH, "w") as handle:
+                handle.write(value)
+            return
+        except (IOError, OSError) as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+        # Read-only /proc/sys (unprivileged container): remount it for the write, then put it back.
+        rc, unused_out, err = self.ansible.run_command(["mount", "-o", "remount,rw", "/proc/sys"])
+        if rc != 0:
+            raise VirtlabError("cannot set net.ipv4.ip_forward: /proc/sys is read-only and remounting it failed "
+                               "(%s). Give the node CAP_SYS_ADMIN, or create it with the sysctl set." % err.strip())
+        try:
+            with open(static_routes.FORWARD_PATH, "w") as handle:
+                handle.write(value)
+        finally:
+            self.ansible.run_command(["mount", "-o", "remount,ro", "/proc/sys"])
 
+    def apply_write(self, action):
+        write_file(action.target, action.details["content"], action.details["mode"])
 
-def run_ip(module, args):
-    rc, unused_part, err = module.run_command(["ip", "route"] + args)
-    if rc != 0:
-        module.fail_json(msg="ip route %s failed: %s" % (" ".join(args), err.strip()), rc=rc)
-
-
-def apply(module, decision):
-    for route in decision["removed"]:
-        run_ip(module, ["del", route["dest"], "via", route["via"]])
-    for route in decision["added"] + decision["replaced"]:
-        run_ip(module, ["replace", route["dest"], "via", route["via"]])
-    if decision["fix_forwarding"]:
-        write_forwarding(module, module.params["forwarding"])
-    for path, content, mode in decision["stale_files"]:
-        write_file(path, content, mode)
-    if decision["enable_unit"]:
+    def apply_enable(self, action):
         # What `systemctl enable` does for this unit, without needing a running systemd.
-        if not os.path.isdir(os.path.dirname(WANTS_LINK)):
-            os.makedirs(os.path.dirname(WANTS_LINK), 0o755)
-        os.symlink(UNIT_PATH, WANTS_LINK)
+        link = static_routes.WANTS_LINK
+        if not os.path.isdir(os.path.dirname(link)):
+            os.makedirs(os.path.dirname(link), 0o755)
+        os.symlink(static_routes.UNIT_PATH, link)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    state = read_host(module)
-    try:
-        decision = plan(state, module.params)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    if decision["changed"] and not module.check_mode:
-        apply(module, decision)
-    module.exit_json(**result(state, decision, module.params, module._diff))
+    StaticRoutesModule()()
 
 
 if __name__ == "__main__":

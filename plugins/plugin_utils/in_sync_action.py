@@ -5,10 +5,11 @@
 
 A module run costs a Python start and the import of Ansible's module code on the host, about a quarter of a
 second of CPU; on a re-run of a lab that is in place that is most of the work. Like ansible.builtin.copy,
-which compares checksums before it transfers anything, these actions first read the host with one shell
-command and decide with the module's own planning function (in module_utils), so the shortcut answers exactly
-what the module would have answered. Whenever it cannot be sure (options the module would reject, output it
-does not recognise, async) the module runs, and it alone ever changes the host.
+which compares checksums before it transfers anything, these actions first read the host and plan with the
+module's own concern (module_utils/node/<name>.py): the same shell command the module runs to read the host,
+the same parser, the same plan. When the plan is empty the action answers what the module would have answered
+(module_result); otherwise, or whenever it cannot be sure (options the module would reject, output it does not
+recognise, async), the module runs, and it alone ever changes the host.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,24 +19,17 @@ __metaclass__ = type
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.virtlab.core.plugins.module_utils.node.base import module_result
+
 
 class InSyncShortcutAction(ActionBase):
-    """Subclasses set ``argument_spec`` (the module's) and write observe_command() and in_sync_result()."""
+    """Subclasses set ``concern``: the module_utils.node module their module reads, plans and reports with."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = True
 
-    argument_spec = {}
-
-    def observe_command(self, params):
-        """The shell command that reads what the module's decision needs."""
-        raise NotImplementedError
-
-    def in_sync_result(self, output, params):
-        """The module's result when ``output`` shows the host as declared; None when the module must run.
-        May raise ValueError for output it does not recognise (the module then runs)."""
-        raise NotImplementedError
+    concern = None
 
     def run(self, tmp=None, task_vars=None):
         outcome = super(InSyncShortcutAction, self).run(tmp, task_vars)
@@ -49,14 +43,19 @@ class InSyncShortcutAction(ActionBase):
         return outcome
 
     def shortcut(self):
-        validation = ArgumentSpecValidator(self.argument_spec).validate(self._task.args)
+        """The module's result when the host is as declared; None when the module must run."""
+        validation = ArgumentSpecValidator(self.concern.ARGUMENT_SPEC).validate(self._task.args)
         if validation.error_messages:
             return None  # the module reports them, as it always does
         params = validation.validated_parameters
-        observed = self._low_level_execute_command(self.observe_command(params), sudoable=True)
+        observed = self._low_level_execute_command(self.concern.observe_command(params), sudoable=True)
         if observed.get("rc") != 0:
             return None
         try:
-            return self.in_sync_result(observed.get("stdout"), params)
+            state = self.concern.parse_observation(observed.get("stdout"))
+            plan = self.concern.plan(state, params)
         except ValueError:
+            return None  # output not recognised, or options the module refuses (it says why)
+        if plan:
             return None
+        return module_result(self.concern, state, state, plan, params, self._task.diff)

@@ -14,8 +14,8 @@ short_description: The linear strategy, with the hosts' connection plugins loade
 version_added: 0.2.0
 description:
   - Runs tasks exactly as C(ansible.builtin.linear) does (each task on every host before the next task).
-  - Before the first task of a play it loads, in the controller process, the connection plugin of every host
-    of the play. Ansible runs each task of each host in a worker process forked from the controller, and a
+  - Before the first task of the run it loads, in the controller process, the connection plugin of every host
+    of the inventory. Ansible runs each task of each host in a worker process forked from the controller, and a
     plugin the controller has not loaded is loaded again, documentation and configuration included, in every
     worker. For C(community.docker.docker_api) that costs about 0.1 s of CPU per host and per task, even for
     a task that never connects (M(ansible.builtin.debug), M(ansible.builtin.assert)); loaded once here, the
@@ -23,9 +23,17 @@ description:
   - Also loaded once - the shell plugin C(sh) and the action plugins nearly every play uses (the one that runs
     Python modules, M(ansible.builtin.validate_argument_spec) of roles with argument specs, M(ansible.builtin.raw),
     M(ansible.builtin.assert), M(ansible.builtin.debug)).
-  - A host whose C(ansible_connection) is templated or names no known plugin is left alone; the play runs
-    as with C(ansible.builtin.linear).
-  - virtlab's C(ansible.cfg) selects it with C(strategy = virtlab.core.linear_preload).
+  - A host whose C(ansible_connection) is templated or names no known plugin is left alone; its tasks run as
+    with C(ansible.builtin.linear). When preloading itself fails (an ansible-core whose internals changed), it
+    warns and the run goes on as with C(ansible.builtin.linear).
+  - Callbacks that recognise lockstep strategies by name, such as C(ansible.posix.json), list results by task
+    and host rather than by task, as they do for any strategy they do not know.
+  - Only in a clone of the repository (the built collection leaves it out); the clone's C(ansible.cfg) selects
+    it for the lab. Select it elsewhere with C(ANSIBLE_STRATEGY=virtlab.core.linear_preload) or C(strategy =
+    virtlab.core.linear_preload); C(ANSIBLE_STRATEGY=linear) turns it off.
+  - It relies on how ansible-core loads plugins (the loader's cache, inherited by the forked workers); the test
+    C(tests/integration/test_strategy_linear_preload.py) runs a playbook with it and with
+    C(ansible.builtin.linear) and compares every result; C(scripts/bench-rerun.py) measures what it saves.
 author:
   - virtlab developers (@virtlab)
 """
@@ -53,21 +61,30 @@ def connection_names(host_vars):
 
 class StrategyModule(LinearStrategyModule):
 
-    # Hosts already looked at by an earlier play of this run: the plugins they use are loaded.
-    seen_hosts = set()
+    # The controller process loads the plugins once per run: Ansible makes one strategy object per play.
+    preloaded = False
 
     def run(self, iterator, play_context):  # pylint: disable=arguments-renamed
-        play = iterator._play
-        hosts = [host for host in self._inventory.get_hosts(play.hosts, order=play.order)
-                 if host.name not in StrategyModule.seen_hosts]
-        StrategyModule.seen_hosts.update(host.name for host in hosts)
-        host_vars = (self._variable_manager.get_vars(play=play, host=host, include_hostvars=False) for host in hosts)
+        if not StrategyModule.preloaded:
+            StrategyModule.preloaded = True
+            try:
+                self.preload()
+            except Exception as exc:  # pylint: disable=broad-except
+                # An ansible-core whose internals moved: the play runs as with linear, only slower.
+                display.warning("linear_preload: nothing preloaded, running as linear: %s" % exc)
+        return super(StrategyModule, self).run(iterator, play_context)
+
+    def preload(self):
+        hosts = self._inventory.get_hosts()
+        host_vars = (self._variable_manager.get_vars(host=host, include_hostvars=False) for host in hosts)
         wanted = [(connection_loader, name) for name in connection_names(host_vars)]
         wanted += [(action_loader, name) for name in COMMON_ACTIONS] + [(shell_loader, "ansible.builtin.sh")]
+        loaded = 0
         for loader, name in wanted:
             try:
-                loader.get(name, class_only=True)
+                if loader.get(name, class_only=True) is not None:
+                    loaded += 1
             except Exception as exc:  # pylint: disable=broad-except
                 # Only a speed-up: the task that uses the plugin reports any real problem with it.
                 display.vvv("linear_preload: plugin %s not preloaded: %s" % (name, exc))
-        return super(StrategyModule, self).run(iterator, play_context)
+        display.vvv("linear_preload: %d plugins preloaded for %d hosts" % (loaded, len(hosts)))

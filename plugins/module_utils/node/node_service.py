@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A program deployed as a systemd service: the files it is made of, the one decision and the result.
+"""A program deployed as a systemd service: the files it is made of, how the host is read, the one plan, the
+host as the plan leaves it, and the result.
 
-Shared by the node_service module (which reads the host with Python and acts) and its action plugin (which
-reads the host with one shell command and runs the module only when this decision says something must change).
+Shared by the node_service module (which reads the host with observe_command() and parse_observation(), plans,
+and applies the plan) and its action plugin (which reads the host with the same command and parser and runs
+the module only when the plan is not empty).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +16,7 @@ __metaclass__ = type
 import posixpath
 
 from ansible_collections.virtlab.core.plugins.module_utils.node import observe
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 UNIT_DIR = "/etc/systemd/system"
 ENV_DIR = "/etc/virtlab"
@@ -104,41 +107,63 @@ def wanted_files(params):
 
 
 def plan(state, params):
-    """The one decision, for check mode, the real run and the action plugin's shortcut alike:
-    (actions, stale files [(path, content, mode)])."""
+    """The one decision, for check mode, the real run and the action plugin's shortcut alike: a Plan of
+    ``create user``, ``write`` (target: the path; details: content, mode), ``enable``, ``restart``, ``start``,
+    ``stop`` or ``remove``, in the order they are applied. ValueError for what the module refuses."""
+    refused = invalid(params)
+    if refused:
+        raise ValueError(refused)
+    name, actions = params["name"], Plan()
     if params["state"] == "absent":
-        return (["stopped and removed"] if state.files.get(unit_path(params)) is not None else []), []
-    actions = []
+        if state.files.get(unit_path(params)) is not None:
+            actions.add("remove", name, text="stopped and removed")
+        return actions
     if not state.user_exists:
-        actions.append("created user %s" % params["user"])
-    stale = [(p, c, m) for p, c, m in wanted_files(params) if state.files.get(p) != (m, c)]
-    actions.extend("wrote %s" % p for p, unused_content, unused_mode in stale)
+        actions.add("create user", params["user"], text="created user {target}")
+    for path, content, mode in wanted_files(params):
+        if state.files.get(path) != (mode, content):
+            actions.add("write", path, text="wrote {target}", content=content, mode=mode)
     if params["state"] == "started":
         if not state.enabled:
-            actions.append("enabled")
-        if stale and state.active:
-            actions.append("restarted")
+            actions.add("enable", name, text="enabled")
+        if actions.has("write") and state.active:
+            actions.add("restart", name, text="restarted")
         elif not state.active:
-            actions.append("started")
+            actions.add("start", name, text="started")
     elif state.active:
-        actions.append("stopped")
-    return actions, stale
+        actions.add("stop", name, text="stopped")
+    return actions
 
 
-def result(state, actions, stale, params, want_diff):
-    """What the task returns. With no action, or in check mode, the service is (or would be) as declared."""
-    outcome = dict(changed=bool(actions), actions=actions)
-    if want_diff and stale:
+def expected(state, actions, params):
+    """The HostState as ``actions`` leave it (check mode's answer, and the real run's once they are done)."""
+    files = dict(state.files)
+    if actions.has("remove"):
+        files.update(((unit_path(params), None), (env_path(params), None)))
+        return HostState(state.user_exists, files, False, False)
+    files.update((a.target, (a.details["mode"], a.details["content"])) for a in actions if a.verb == "write")
+    return HostState(state.user_exists or actions.has("create user"), files,
+                     (state.active or actions.has("start", "restart")) and not actions.has("stop"),
+                     state.enabled or actions.has("enable"))
+
+
+def result(before, after, actions, params, want_diff):
+    """What the task returns besides changed and actions. With no action, or in check mode, the service is (or
+    would be) as declared."""
+    outcome = {}
+    writes = [a for a in actions if a.verb == "write"]
+    if want_diff and writes:
         # Programs are not diffed (long, and their checksum says enough); configuration is.
-        outcome["diff"] = [{"before_header": p, "after_header": p,
-                            "before": (state.files.get(p) or ("", ""))[1], "after": c}
-                           for p, c, unused_mode in stale if not p.endswith(".js")]
+        outcome["diff"] = [{"before_header": a.target, "after_header": a.target,
+                            "before": (before.files.get(a.target) or ("", ""))[1], "after": a.details["content"]}
+                           for a in writes if not a.target.endswith(".js")]
     installed = params["state"] != "absent"
     outcome["service"] = dict(name=params["name"], user=params["user"], enabled=installed,
                               active=params["state"] == "started")
     return outcome
 
 
+# Reading a host -----------------------------------------------------------------------------------------------
 def observe_command(params):
     """One POSIX shell command printing everything HostState holds; see parse_observation."""
     name = observe.shell_quote(params["name"])

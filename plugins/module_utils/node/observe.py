@@ -1,11 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading a host's state with one POSIX shell command, in sections, for the action plugins' shortcut.
+"""The one way a node-side concern reads a host: one POSIX shell command, its output in sections.
 
-A command built here prints a marker line before each section; parse_sections() gives the sections back as
-(kind, name, content) with each content exactly as the command printed it. Terminals (raw over SSH allocates
-one) turn newlines into CRLF: that is undone first.
+The module runs that command on the node through ``run_command`` and ``/bin/sh``; its action plugin runs the
+very same command through the connection, before deciding whether the module needs to run at all. Both give
+the output to the concern's ``parse_observation``, built on parse_sections() here, so there is one reader.
+
+A command built here prints a begin marker, a marker line before each section and an end marker that proves
+the output complete; parse_sections() gives the sections back as (kind, name, content), each content exactly
+as the command printed it. A terminal (raw over SSH allocates one) turns every newline into CRLF: the begin
+marker shows whether that happened, and only then is it undone (so a file's own CRLF is kept either way).
+A section command that fails ends the whole command with its status, before the end marker.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +21,7 @@ __metaclass__ = type
 import re
 
 MARKER = "@@virtlab-observe %s %s@@"
+BEGIN = MARKER % ("begin", "begin")
 MARKER_RE = re.compile(r"\n@@virtlab-observe (\w+) (.+?)@@\n")
 
 
@@ -28,15 +35,15 @@ def marker(kind, name):
 
 
 def command(kind, name, shell_command):
-    """A section holding what ``shell_command`` prints."""
-    return "%s; %s" % (marker(kind, name), shell_command)
+    """A section holding what ``shell_command`` prints; when it fails, the whole command fails."""
+    return "%s; %s || exit $?" % (marker(kind, name), shell_command)
 
 
 def file_command(path):
     """A section ``file PATH`` holding the file's mode (4 octal digits) on one line then its content, or a section
     ``missing PATH`` when it is not a regular file."""
     quoted = shell_quote(path)
-    return "if [ -f %s ]; then %s; stat -c %%a %s; cat %s; else %s; fi" % (
+    return "if [ -f %s ]; then %s; stat -c %%a %s && cat %s || exit $?; else %s; fi" % (
         quoted, marker("file", path), quoted, quoted, marker("missing", path))
 
 
@@ -46,13 +53,20 @@ def flag_command(name, shell_test):
 
 
 def script(parts):
-    """The whole command: the sections, then an end marker that proves the output complete."""
-    return "; ".join(list(parts) + [marker("end", "end")])
+    """The whole command: the begin marker, the sections, then the end marker."""
+    return "; ".join(["printf '%%s\\n' %s" % shell_quote(BEGIN)] + list(parts) + [marker("end", "end")])
 
 
 def parse_sections(text):
     """[(kind, name, content)] from a script's output; ValueError when it is not complete."""
-    text = (text or "").replace("\r\n", "\n")
+    text = text or ""
+    begin = text.find(BEGIN)
+    if begin < 0:
+        raise ValueError("not the output of an observation: %r" % text[-200:])
+    # Whatever a login shell printed before the command is not ours.
+    text = text[begin + len(BEGIN):]
+    if text.startswith("\r\n"):
+        text = text.replace("\r\n", "\n")
     pieces = MARKER_RE.split(text)
     sections = list(zip(pieces[1::3], pieces[2::3], pieces[3::3]))
     if not sections or sections[-1][0] != "end":

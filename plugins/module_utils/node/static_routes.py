@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A host's static routes, IP forwarding and their boot-time persistence: the one decision and the result.
+"""A host's static routes, IP forwarding and their boot-time persistence: how they are read, the one plan, the
+host as the plan leaves it, and the result.
 
-Shared by the static_routes module (which reads the host with Python and acts) and its action plugin (which
-reads the host with one shell command, and runs the module only when this decision says something must
-change). No Ansible import here beyond the argument spec, so both sides and the unit tests use it as is.
+Shared by the static_routes module (which reads the host with observe_command() and parse_observation(),
+plans, and applies the plan) and its action plugin (which reads the host with the same command and parser and
+runs the module only when the plan is not empty). No Ansible import here beyond the argument spec, so both
+sides and the unit tests use it as is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,12 +18,15 @@ import ipaddress
 import json
 
 from ansible_collections.virtlab.core.plugins.module_utils.node import observe
+from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 
 CONFIG_PATH = "/etc/virtlab/static-routes"
 SCRIPT_PATH = "/usr/local/sbin/virtlab-static-routes"
-UNIT_PATH = "/etc/systemd/system/virtlab-static-routes.service"
-WANTS_LINK = "/etc/systemd/system/multi-user.target.wants/virtlab-static-routes.service"
+UNIT_NAME = "virtlab-static-routes.service"
+UNIT_PATH = "/etc/systemd/system/" + UNIT_NAME
+WANTS_LINK = "/etc/systemd/system/multi-user.target.wants/" + UNIT_NAME
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
+FORWARD_SYSCTL = "net.ipv4.ip_forward"
 ROUTE_COMMAND = ["ip", "-j", "-4", "route", "show", "table", "main"]
 
 ARGUMENT_SPEC = dict(
@@ -134,60 +139,81 @@ def persisted_files(desired, forwarding):
 
 
 def plan(state, params):
-    """The one decision, for check mode, the real run and the action plugin's shortcut alike.
-
-    ``params`` are the module's options (after validation). Returns a dict: desired routes, added, replaced,
-    removed, fix_forwarding, stale_files [(path, content, mode)], enable_unit, changed.
-    """
+    """The one decision, for check mode, the real run and the action plugin's shortcut alike: a Plan of
+    ``remove``, ``add``, ``replace`` (target: the destination; details: via, and old for replace), ``set
+    forwarding`` (value 0 or 1), ``write`` (target: the path; details: content, mode) and ``enable`` (the boot
+    unit), in the order they are applied. ``params`` are the module's options (after validation); ValueError
+    names a bad route."""
     desired = normalise_routes(params["routes"])
     added, replaced, removed = plan_routes(state.routes, desired, params["purge"])
+    actions = Plan()
+    for route in removed:
+        actions.add("remove", route["dest"], text="removed {target} via {via}", via=route["via"])
+    for route in added:
+        actions.add("add", route["dest"], text="added {target} via {via}", via=route["via"])
+    for route in replaced:
+        actions.add("replace", route["dest"], text="replaced {target} via {old} -> {via}", via=route["via"],
+                    old=route["old"])
     forwarding = params["forwarding"]
-    stale_files, enable_unit = [], False
+    if forwarding is not None and forwarding != state.forwarding:
+        actions.add("set forwarding", FORWARD_SYSCTL, text="set {target} to {value}", value=int(forwarding))
     if params["persist"]:
-        stale_files = [item for item in persisted_files(desired, forwarding) if state.files.get(item[0]) != item[1]]
-        enable_unit = not state.unit_enabled
-    decision = dict(desired=desired, added=added, replaced=replaced, removed=removed,
-                    fix_forwarding=forwarding is not None and forwarding != state.forwarding,
-                    stale_files=stale_files, enable_unit=enable_unit)
-    decision["changed"] = bool(added or replaced or removed or decision["fix_forwarding"] or stale_files
-                               or enable_unit)
-    return decision
+        for path, content, mode in persisted_files(desired, forwarding):
+            if state.files.get(path) != content:
+                actions.add("write", path, text="wrote {target}", content=content, mode=mode)
+        if not state.unit_enabled:
+            actions.add("enable", UNIT_NAME, text="enabled {target}")
+    return actions
 
 
-def result(state, decision, params, want_diff):
-    """What the task returns: the host as it is after the actions (or would be, in check mode)."""
-    final = dict(state.routes)
-    for route in decision["removed"]:
-        final.pop(route["dest"], None)
-    final.update((r["dest"], r["via"]) for r in decision["added"] + decision["replaced"])
-    final_forwarding = params["forwarding"] if params["forwarding"] is not None else state.forwarding
-    persisted = [path for path, unused_content, unused_mode in decision["stale_files"]]
-    if decision["enable_unit"]:
-        persisted.append("enabled virtlab-static-routes.service")
+def expected(state, actions, params):
+    """The HostState as ``actions`` leave it (check mode's answer, and the real run's once they are done)."""
+    routes = dict(state.routes)
+    for action in actions:
+        if action.verb == "remove":
+            routes.pop(action.target, None)
+        elif action.verb in ("add", "replace"):
+            routes[action.target] = action.details["via"]
+    files = dict(state.files)
+    files.update((action.target, action.details["content"]) for action in actions if action.verb == "write")
+    forwarding = params["forwarding"] if params["forwarding"] is not None else state.forwarding
+    return HostState(routes, forwarding, files, state.unit_enabled or actions.has("enable"))
+
+
+def routes_lines(routes):
+    return [route_text({"dest": d, "via": v}) for d, v in sorted(routes.items())]
+
+
+def result(before, after, actions, params, want_diff):
+    """What the task returns besides changed and actions: the host after the actions (or as it would be, in
+    check mode), what each kind of action did, and the diff when asked for."""
+    def routes_of(verb, line="{target} via {via}"):
+        return [line.format(target=a.target, **a.details) for a in actions if a.verb == verb]
+
     outcome = dict(
-        changed=decision["changed"],
-        routes=[route_text({"dest": d, "via": v}) for d, v in sorted(final.items())],
-        added=[route_text(r) for r in decision["added"]],
-        replaced=["%s via %s -> %s" % (r["dest"], r["old"], r["via"]) for r in decision["replaced"]],
-        removed=[route_text(r) for r in decision["removed"]],
-        forwarding=final_forwarding,
-        persisted=persisted,
+        routes=routes_lines(after.routes),
+        added=routes_of("add"),
+        replaced=routes_of("replace", "{target} via {old} -> {via}"),
+        removed=routes_of("remove"),
+        forwarding=after.forwarding,
+        persisted=[a.target if a.verb == "write" else a.render() for a in actions if a.verb in ("write", "enable")],
     )
     if want_diff:
-        before = "".join("%s\n" % route_text({"dest": d, "via": v}) for d, v in sorted(state.routes.items()))
-        after = "".join("%s\n" % line for line in outcome["routes"])
         outcome["diff"] = [{"before_header": "routes (kernel)", "after_header": "routes (declared)",
-                            "before": before + "forwarding %s\n" % int(state.forwarding),
-                            "after": after + "forwarding %s\n" % int(final_forwarding)}]
-        outcome["diff"].extend({"before_header": path, "after_header": path,
-                                "before": state.files.get(path) or "", "after": content}
-                               for path, content, unused_mode in decision["stale_files"])
+                            "before": "".join(line + "\n" for line in routes_lines(before.routes))
+                            + "forwarding %s\n" % int(before.forwarding),
+                            "after": "".join(line + "\n" for line in outcome["routes"])
+                            + "forwarding %s\n" % int(after.forwarding)}]
+        outcome["diff"].extend({"before_header": a.target, "after_header": a.target,
+                                "before": before.files.get(a.target) or "", "after": a.details["content"]}
+                               for a in actions if a.verb == "write")
     return outcome
 
 
-# Reading a host with one shell command ----------------------------------------------------------------------
-def observe_command():
-    """One POSIX shell command printing everything HostState holds; see parse_observation."""
+# Reading a host -----------------------------------------------------------------------------------------------
+def observe_command(params=None):
+    """One POSIX shell command printing everything HostState holds; see parse_observation. The same for every
+    task (``params`` is not needed)."""
     return observe.script([observe.command("output", "routes", " ".join(ROUTE_COMMAND)),
                            observe.command("output", "forwarding", "cat " + FORWARD_PATH)]
                           + [observe.file_command(path) for path, unused_1, unused_2 in persisted_files({}, None)]

@@ -2,7 +2,9 @@
 """static_routes and node_service, run by Ansible inside a throwaway systemd node, as the roles run them.
 
 The node is a container of the lab's base image on a test network (10.78.5.0/24); each call goes through
-``ansible`` with the Docker API connection, so arguments, check mode and diff are Ansible's own.
+``ansible`` with the Docker API connection, so arguments, check mode and diff are Ansible's own. The last tests
+set the node up by hand and check that the one reader of its state (the observation command both the modules
+and their action plugins run, and its parser) sees exactly that, with and without a terminal.
 """
 
 import json
@@ -12,6 +14,10 @@ import tempfile
 
 import docker
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.virtlab.core.plugins.module_utils.node import node_service, static_routes
+from ansible_collections.virtlab.core.plugins.module_utils.node.observe import BEGIN
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 IMAGE = "virtlab/debian-systemd:bookworm"
@@ -202,3 +208,47 @@ def test_absent_removes_the_service(node):
     assert gone["changed"] and gone["actions"] == ["stopped and removed"]
     assert sh(node, "systemctl is-active virtlab-test-web").strip() != "active"
     assert run("virtlab.core.node_service", dict(SERVICE, state="absent"))["changed"] is False
+
+
+def observe(container, command):
+    """The observation's output, as the node prints it without a terminal and through one."""
+    plain = container.exec_run(["sh", "-c", command]).output.decode()
+    terminal = container.exec_run(["sh", "-c", command], tty=True).output.decode()
+    assert plain.startswith(BEGIN + "\n") and terminal.startswith(BEGIN + "\r\n"), "the terminal makes newlines CRLF"
+    return plain, terminal
+
+
+def test_the_one_reader_sees_the_routes_forwarding_and_files_the_test_set_up(node):
+    sh(node, "ip -4 route show table main | grep ' via ' | grep -v '^default' | while read -r dest unused_via via rest;"
+             " do ip route del \"$dest\" via \"$via\"; done;"
+             " ip route add 10.78.9.0/24 via 10.78.5.9; ip route add 10.78.10.5 via 10.78.5.8;"
+             " mount -o remount,rw /proc/sys; echo 1 > /proc/sys/net/ipv4/ip_forward; mount -o remount,ro /proc/sys;"
+             " mkdir -p /etc/virtlab; printf 'by hand\\r\\nno final newline' > %s; chmod 600 %s; rm -f %s %s;"
+             " printf '[Unit]\\n' > %s" % (static_routes.CONFIG_PATH, static_routes.CONFIG_PATH,
+                                           static_routes.SCRIPT_PATH, static_routes.WANTS_LINK, static_routes.UNIT_PATH))
+    try:
+        for output in observe(node, static_routes.observe_command()):
+            state = static_routes.parse_observation(output)
+            assert state.routes == {"10.78.9.0/24": "10.78.5.9", "10.78.10.5/32": "10.78.5.8"}
+            assert state.forwarding is True
+            assert state.files == {static_routes.CONFIG_PATH: "by hand\r\nno final newline",
+                                   static_routes.SCRIPT_PATH: None, static_routes.UNIT_PATH: "[Unit]\n"}
+            assert state.unit_enabled is False
+    finally:
+        sh(node, "mount -o remount,rw /proc/sys; echo 0 > /proc/sys/net/ipv4/ip_forward; mount -o remount,ro /proc/sys")
+
+
+def test_the_one_reader_sees_the_service_as_it_is(node):
+    run("virtlab.core.node_service", SERVICE)
+    params = ArgumentSpecValidator(node_service.ARGUMENT_SPEC).validate(SERVICE).validated_parameters
+    sh(node, "chmod 600 /opt/virtlab-test/index.html; systemctl stop virtlab-test-web")
+    try:
+        for output in observe(node, node_service.observe_command(params)):
+            state = node_service.parse_observation(output)
+            assert (state.user_exists, state.active, state.enabled) == (True, False, True)
+            wanted = dict((path, (mode, content)) for path, content, mode in node_service.wanted_files(params))
+            index = "/opt/virtlab-test/index.html"
+            assert state.files == dict(wanted, **{index: ("0600", "hello from the test service\n")})
+            assert node_service.plan(state, params).texts() == ["wrote %s" % index, "started"]
+    finally:
+        run("virtlab.core.node_service", dict(SERVICE, state="absent"))
