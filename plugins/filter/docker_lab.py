@@ -61,6 +61,17 @@ options:
     type: str
     choices: [started, present, stopped, absent]
     default: started
+  engine_networks:
+    description:
+      - The networks already on the Docker engine, as the engine lists them (C(Name), C(Labels), C(IPAM); the
+        C(networks) of M(community.docker.docker_host_info) with C(verbose_output=true)).
+      - When given, and O(state) is not V(absent), a lab network whose subnet overlaps a network of another name
+        fails the filter naming both - before anything is created, where Docker would refuse it in the middle of a
+        run. This is how two labs with the same address plan on one engine are refused (see
+        P(virtlab.core.topology_for_lab#filter)).
+    type: list
+    elements: dict
+    version_added: 0.3.0
 author:
   - virtlab developers (@virtlab)
 seealso:
@@ -107,9 +118,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.virtlab.core.plugins.module_utils.docker import adapter
 
 
-def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
+def topology_docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports=None, state="started",
+                        engine_networks=None):
     try:
-        return adapter.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state)
+        return adapter.docker_lab(topo, hosts, prefix, image, mgmt_network, published_ports, state, engine_networks)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
 

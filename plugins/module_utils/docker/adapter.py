@@ -44,7 +44,42 @@ def reserved_addresses(topology):
     return reserved
 
 
-def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=None, state="started"):
+def _engine_subnets(network):
+    """The IPv4 subnets of a Docker network as the engine lists it (the API's IPAM.Config), unusable ones left out."""
+    subnets = []
+    for config in ((network.get("IPAM") or {}).get("Config") or []):
+        try:
+            subnet = ipaddress.ip_network((config or {}).get("Subnet") or "")
+        except ValueError:
+            continue
+        if subnet.version == 4:
+            subnets.append(subnet)
+    return subnets
+
+
+def subnet_conflicts(networks, engine_networks):
+    """Messages, one per network of ``networks`` (docker_lab's) whose subnet overlaps a Docker network of another
+    name on the engine (``engine_networks``: the engine's network list, each with Name, Labels, IPAM): Docker would
+    refuse to create it, in the middle of a run. Networks of the same name are the lab's own, reconciled."""
+    ours = set(network["name"] for network in networks)
+    problems = []
+    for network in networks:
+        subnet = ipaddress.ip_network(network["subnet"])
+        for other in engine_networks or []:
+            name = other.get("Name")
+            if name in ours:
+                continue
+            for taken in _engine_subnets(other):
+                if subnet.overlaps(taken):
+                    lab = (other.get("Labels") or {}).get("virtlab.lab")
+                    problems.append("network %s %s overlaps Docker network %s %s%s" % (
+                        network["name"], subnet, name, taken,
+                        " of lab %s" % lab.rstrip("-") if lab else " (not a virtlab lab's)"))
+    return problems
+
+
+def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=None, state="started",
+               engine_networks=None):
     """The lab on Docker as virtlab.core.docker_lab takes it: {networks: [...], nodes: [...]}.
 
     Lab networks are internal and carry routed traffic; Docker's bridge takes each subnet's bridge_address.
@@ -52,6 +87,10 @@ def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=Non
     (they install packages and publish the calculator's port). One node per host in ``hosts`` (ValueError for a
     host the topology does not declare): routers forward (the topology model's is_router), every node has
     NODE_CAPABILITIES.
+
+    With ``engine_networks`` (the networks already on the engine, as subnet_conflicts takes them) and a state other
+    than absent, a lab network that overlaps one of another name is refused (ValueError naming both), before
+    anything is created: two labs with the same address plan, or a lab on addresses the engine already uses.
     """
     unknown = [host for host in hosts if host not in (topology.get("routers") or {})
                and host not in (topology.get("nodes") or {})]
@@ -65,6 +104,11 @@ def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=Non
     networks.append(dict(name=mgmt_network["name"], subnet=mgmt_cidr, internal=False, routed=False))
     for network in networks:
         network.update(gateway=bridge_address(network["subnet"]), labels=labels, state=network_state)
+    conflicts = subnet_conflicts(networks, engine_networks) if state != "absent" else []
+    if conflicts:
+        raise ValueError("the lab's address plan overlaps networks already on the Docker engine, which would refuse "
+                         "it: %s. Give this lab another index (-e virtlab_lab_index=N, N not used by another lab) or "
+                         "remove the other network" % "; ".join(conflicts))
     servers = service_nodes(topology)
     nodes = []
     for host in hosts:
