@@ -104,7 +104,7 @@ _value:
       sample: [{name: virtlab-pn1, subnet: 10.77.1.0/24, gateway: 10.77.1.254, internal: true, routed: true,
                 labels: {virtlab.lab: virtlab-}, state: present}]
     nodes:
-      description: One node per host of O(hosts), as M(virtlab.core.docker_node) options.
+      description: One node per host of O(hosts), as M(virtlab.core.docker_vm) options.
       type: list
       elements: dict
       sample: [{name: virtlab-rt2, hostname: rt2, image: virtlab/debian-systemd:bookworm,
