@@ -47,7 +47,8 @@ docker run --name "$NAME" --network "$NAME" "$BASE" /bin/sh -ec "
   # Host keys are made at each guest's first boot (a clone or a copy must not share them).
   rm -f /etc/ssh/ssh_host_*
   mkdir -p /etc/systemd/system/ssh.service.d
-  printf '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n' >/etc/systemd/system/ssh.service.d/hostkeys.conf
+  printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+    >/etc/systemd/system/ssh.service.d/hostkeys.conf
   systemctl enable ssh.service >/dev/null 2>&1
   # Empty package lists look stale, as in the base image.
   touch -d '2000-01-01 00:00:00' /var/lib/apt/lists /var/lib/apt

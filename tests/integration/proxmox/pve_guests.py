@@ -196,8 +196,11 @@ class PveGuests:
             docker(*(["rm", "-f"] + names), check=False)
         for network in docker("network", "ls", "-q", "--filter", "name=^%s" % self.prefix, check=False).split():
             docker("network", "rm", network, check=False)
-        images = docker("images", "-q", self._image_repo(), check=False).split()
-        if images:
-            docker(*(["rmi", "-f"] + sorted(set(images))), check=False)
+        # Newest first: a commit of a container made from another image of ours depends on it.
+        for unused_pass in range(5):
+            images = docker("images", "--format", "{{.Repository}}:{{.Tag}}", self._image_repo(), check=False).split()
+            if not images:
+                break
+            docker(*(["rmi"] + images), check=False)
         self.networks.clear()
         self.images.clear()

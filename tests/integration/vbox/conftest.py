@@ -9,12 +9,18 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import subprocess
 import sys
+import uuid
 
 import pytest
 
 BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin")
 DOUBLE = os.path.join(BIN, "VBoxManage")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, BIN)
+
+import vbox_guests as guest_side  # noqa: E402
 
 
 class VBoxDouble:
@@ -119,3 +125,64 @@ def make_vm(vbox):
             vbox.command("startvm", name, "--type", "headless")
         return vbox.vm(name)
     return make
+
+
+@pytest.fixture(scope="session")
+def guest_image():
+    """The guest image layer (built once, cached by the script's hash)."""
+    run = subprocess.run(["bash", os.path.join(REPO, "scripts", "build-guest-container-image.sh")],
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
+
+class Guests:
+    """What a test with guests on knows: the prefix, the user and key the base disk has."""
+
+    def __init__(self, prefix, user, key):
+        self.prefix, self.user, self.key = prefix, user, key
+
+    def container(self, vm_name):
+        return self.prefix + guest_side.slug(vm_name)
+
+    def exec(self, vm_name, *argv):
+        return subprocess.run(["docker", "exec", self.container(vm_name)] + list(argv),
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    def ssh(self, port, command, timeout=60):
+        return subprocess.run(
+            ["ssh", "-p", str(port), "-i", self.key, "-o", "StrictHostKeyChecking=no", "-o",
+             "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+             "-o", "LogLevel=ERROR", "%s@127.0.0.1" % self.user, command],
+            capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def vbox_guests(vbox, guest_image, tmp_path):
+    """Guests on: the base disk is the guest image with a user ``debian`` whose authorized key the
+    test made (as a cloud image converted to VDI has); every VM the double starts is a real
+    systemd container (bin/vbox_guests.py). All of it is removed afterwards."""
+    prefix = "vguest-%s-" % uuid.uuid4().hex[:6]
+    key = str(tmp_path / "id_ed25519")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    with open(key + ".pub") as handle:
+        public = handle.read().strip()
+    base = prefix + "images:base"
+    builder = prefix + "base"
+    try:
+        subprocess.run(["docker", "run", "--name", builder, "--network", "none", guest_image, "sh", "-ec",
+                        "useradd -m -s /bin/bash debian; mkdir -m 700 /home/debian/.ssh; "
+                        "echo '%s' > /home/debian/.ssh/authorized_keys; "
+                        "chown -R debian: /home/debian/.ssh; chmod 600 /home/debian/.ssh/authorized_keys; "
+                        "echo 'debian ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/debian" % public],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(["docker", "commit", "--change", 'CMD ["/lib/systemd/systemd"]', builder, base],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(["docker", "rm", "-f", builder], check=True, capture_output=True, timeout=120)
+        state = vbox.state()
+        state["guests"] = {"image": base, "prefix": prefix}
+        with open(vbox.state_path, "w") as handle:
+            json.dump(state, handle)
+        yield Guests(prefix, "debian", key)
+    finally:
+        guest_side.cleanup(prefix)
