@@ -17,7 +17,10 @@ def lab_networks(os_module, sdk, prefix, cleanup):
                                ("pn3", "10.91.3.0/24", "10.91.3.1")):
         name = prefix + "rt-" + key
         subnet = {"cidr": cidr, "name": name + "-subnet"}
-        subnet.update({"gateway_ip": gateway} if gateway else {"no_gateway": True})
+        # No gateway: Neutron's pool would start at .1 and the DHCP agent's port would take the
+        # address the router interface gets below; the pool leaves the topology's addresses out.
+        subnet.update({"gateway_ip": gateway} if gateway else {
+            "no_gateway": True, "allocation_pools": [{"start": cidr[:-4] + "100", "end": cidr[:-4] + "200"}]})
         ok(os_module(openstack_network, name=name, subnets=[subnet]))
         cleanup(lambda name=name: sdk.network.delete_network(sdk.network.find_network(name)))
         names[key] = name + "-subnet"
