@@ -53,6 +53,18 @@ options:
     description: Keep routes and forwarding across reboots with the C(virtlab-static-routes) systemd unit.
     type: bool
     default: true
+  addresses:
+    description:
+      - The host's lab addresses in interface notation (V(10.77.1.10/24)). Each must be on an interface, with its
+        connected route in the main table. A lost address (C(ip addr flush dev eth1)) is put back on the one
+        interface left without an IPv4 address, and a lost connected route (C(ip route flush table main)) is put
+        back, both before the gateway routes that need them.
+      - When addresses are missing and the interfaces without an address do not tell where they go (not one
+        interface for one address), the module fails before anything changes.
+      - Not managed when omitted. Other addresses of the host are left alone.
+    type: list
+    elements: str
+    version_added: 0.3.0
 requirements:
   - iproute2 with JSON output (C(ip -j)) on the node
   - systemd on the node when O(persist=true)
@@ -131,6 +143,14 @@ class StaticRoutesModule(NodeModule):
 
     def ip_route(self, *args):
         self.run_checked(["ip", "route"] + list(args), "ip route %s" % " ".join(args))
+
+    def apply_restore_address(self, action):
+        self.run_checked(["ip", "addr", "add", action.target, "brd", "+", "dev", action.details["device"]],
+                         "ip addr add %s dev %s" % (action.target, action.details["device"]))
+
+    def apply_restore_connected_route(self, action):
+        self.ip_route("replace", action.target, "dev", action.details["device"], "proto", "kernel", "scope", "link",
+                      "src", action.details["source"])
 
     def apply_remove(self, action):
         self.ip_route("del", action.target, "via", action.details["via"])

@@ -142,3 +142,27 @@ def test_reruns_stay_within_a_few_pings():
     for name in ("no-op re-run of site.yml", "route repair run of site.yml"):
         assert TIMINGS[name] <= 4 * ping, "%s took %.1fs, %.1fx ansible -m ping (%.1fs)" % (
             name, TIMINGS[name], TIMINGS[name] / ping, ping)
+
+
+def test_a_flushed_address_and_a_flushed_route_table_are_shown_then_healed_by_one_run():
+    """Network state inside a node is the lab's too: an address flushed from cs's pn2 interface (its route to
+    pn3 goes with it) and rt1's whole main table flushed (connected routes included) are reported by --check
+    --diff and put back by one run, which changes nothing else; the run after it changes nothing."""
+    device = docker_exec("cs", "sh", "-c", "ip -o -4 addr show | awk '/ 10.77.2.10\\// {print $2}'").stdout.strip()
+    assert device, "cs has no interface with 10.77.2.10"
+    assert docker_exec("cs", "ip", "addr", "flush", "dev", device).returncode == 0
+    assert docker_exec("rt1", "ip", "route", "flush", "table", "main").returncode == 0
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff", check=False)
+    assert "-address 10.77.2.10/24 on (none)" in proc.stdout, proc.stdout[-4000:]
+    assert "-connected 10.77.1.0/24 on (none)" in proc.stdout, proc.stdout[-4000:]
+    assert docker_exec("cs", "ip", "-4", "addr", "show", "dev", device).stdout.count("inet ") == 0, "check mode changed"
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    changed, unused_part = changed_tasks(proc.stdout)
+    task = "virtlab.core.static_routes : Static routes and forwarding of this host"
+    assert sorted(changed) == ["cs", "rt1"] and all(names == [task] for names in changed.values()), changed
+    assert "10.77.2.10/24" in docker_exec("cs", "ip", "-4", "addr", "show", "dev", device).stdout
+    assert "10.77.1.0/24 dev" in docker_exec("rt1", "ip", "-4", "route", "show").stdout
+    status, body = calculate("(5+6)*2")
+    assert status == 200 and body.startswith("result = 22"), body
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"

@@ -28,6 +28,7 @@ WANTS_LINK = "/etc/systemd/system/multi-user.target.wants/" + UNIT_NAME
 FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 FORWARD_SYSCTL = "net.ipv4.ip_forward"
 ROUTE_COMMAND = ["ip", "-j", "-4", "route", "show", "table", "main"]
+ADDRESS_COMMAND = ["ip", "-j", "addr", "show"]
 
 ARGUMENT_SPEC = dict(
     routes=dict(type="list", elements="dict", default=[], options=dict(
@@ -37,6 +38,7 @@ ARGUMENT_SPEC = dict(
     purge=dict(type="bool", default=True),
     forwarding=dict(type="bool"),
     persist=dict(type="bool", default=True),
+    addresses=dict(type="list", elements="str"),
 )
 
 # Applied at boot by the unit: one "DEST via VIA" per line, and "forwarding 0|1".
@@ -75,13 +77,18 @@ WantedBy=multi-user.target
 
 class HostState:
     """What the decision needs to know about a host: {dest: via} gateway routes, forwarding, the persisted
-    files' contents (None when missing) and whether the boot unit is enabled."""
+    files' contents (None when missing), whether the boot unit is enabled, the IPv4 addresses {address/prefix:
+    interface}, the interfaces with no IPv4 address at all (where a lost address goes back) and the connected
+    routes {subnet: interface}."""
 
-    def __init__(self, routes, forwarding, files, unit_enabled):
+    def __init__(self, routes, forwarding, files, unit_enabled, addresses=None, bare=None, connected=None):
         self.routes = routes
         self.forwarding = forwarding
         self.files = files
         self.unit_enabled = unit_enabled
+        self.addresses = addresses or {}
+        self.bare = bare or []
+        self.connected = connected or {}
 
 
 def route_text(route):
@@ -112,6 +119,65 @@ def parse_kernel_routes(text):
         dest = entry["dst"] if "/" in entry["dst"] else entry["dst"] + "/32"
         routes[str(ipaddress.ip_network(dest, strict=False))] = entry["gateway"]
     return routes
+
+
+def parse_addresses(text):
+    """From ``ip -j addr show``: ({address/prefix: interface} of the IPv4 addresses, [Ethernet interfaces with no
+    IPv4 address]) - tunnels and loopback are never where a lab address goes."""
+    addresses, bare = {}, []
+    for link in json.loads(text or "[]"):
+        inet = [info for info in link.get("addr_info") or [] if info.get("family") == "inet" and "local" in info]
+        for info in inet:
+            addresses["%s/%s" % (info["local"], info["prefixlen"])] = link.get("ifname")
+        if not inet and link.get("link_type") == "ether":
+            bare.append(link.get("ifname"))
+    return addresses, sorted(bare)
+
+
+def parse_connected(text):
+    """Connected (link scope, no gateway) routes of ``ip -j -4 route show table main``: {subnet: interface}."""
+    connected = {}
+    for entry in json.loads(text or "[]"):
+        if "gateway" not in entry and entry.get("dst") not in (None, "default") and entry.get("scope") == "link":
+            dest = entry["dst"] if "/" in entry["dst"] else entry["dst"] + "/32"
+            connected[str(ipaddress.ip_network(dest, strict=False))] = entry.get("dev")
+    return connected
+
+
+def normalise_addresses(addresses):
+    """Declared interface addresses (10.77.1.10/24) in one form; ValueError names the bad one."""
+    result = []
+    for address in addresses or []:
+        try:
+            result.append(str(ipaddress.ip_interface(address)))
+        except ValueError as exc:
+            raise ValueError("address %s is not an interface address (e.g. 10.77.1.10/24): %s" % (address, exc))
+    return result
+
+
+def plan_addresses(state, declared):
+    """[(verb, target, details)] making every declared address present with its connected route.
+
+    A lost address goes back on the interface that lost it: the one interface left with no IPv4 address at all
+    (interface names are not predictable - Docker's follow the order the networks were joined in - so nothing
+    else tells). ValueError, before anything changes, when that is not one interface for one address.
+    """
+    missing = [address for address in declared if address not in state.addresses]
+    if missing and len(missing) != len(state.bare) or len(missing) > 1:
+        raise ValueError("address%s %s %s on no interface of this host, and the interfaces without an address "
+                         "(%s) do not tell where %s: attach the host to the network again (for Docker, re-run the "
+                         "provisioning) or add the address by hand" % (
+                             "es" if len(missing) > 1 else "", ", ".join(missing), "are" if len(missing) > 1 else "is",
+                             ", ".join(state.bare) or "none", "they go" if len(missing) > 1 else "it goes"))
+    steps = []
+    for address in declared:
+        subnet = str(ipaddress.ip_interface(address).network)
+        if address in missing:
+            steps.append(("restore address", address, {"device": state.bare[0]}))
+        elif state.connected.get(subnet) != state.addresses[address]:
+            steps.append(("restore connected route", subnet, {"device": state.addresses[address],
+                                                             "source": address.split("/")[0]}))
+    return steps
 
 
 def plan_routes(current, desired, purge):
@@ -147,6 +213,11 @@ def plan(state, params):
     desired = normalise_routes(params["routes"])
     added, replaced, removed = plan_routes(state.routes, desired, params["purge"])
     actions = Plan()
+    # Addresses (and their connected routes) first: a gateway route needs its next hop on a connected subnet.
+    declared = normalise_addresses(params.get("addresses"))
+    for verb, target, details in plan_addresses(state, declared):
+        actions.add(verb, target, text="%s {target} on {device}" % ("restored" if verb == "restore address"
+                                                                   else "restored connected route"), **details)
     for route in removed:
         actions.add("remove", route["dest"], text="removed {target} via {via}", via=route["via"])
     for route in added:
@@ -177,7 +248,16 @@ def expected(state, actions, params):
     files = dict(state.files)
     files.update((action.target, action.details["content"]) for action in actions if action.verb == "write")
     forwarding = params["forwarding"] if params["forwarding"] is not None else state.forwarding
-    return HostState(routes, forwarding, files, state.unit_enabled or actions.has("enable"))
+    addresses, bare, connected = dict(state.addresses), list(state.bare), dict(state.connected)
+    for action in actions:
+        if action.verb == "restore address":
+            addresses[action.target] = action.details["device"]
+            bare.remove(action.details["device"])
+            connected[str(ipaddress.ip_interface(action.target).network)] = action.details["device"]
+        elif action.verb == "restore connected route":
+            connected[action.target] = action.details["device"]
+    return HostState(routes, forwarding, files, state.unit_enabled or actions.has("enable"), addresses, bare,
+                     connected)
 
 
 def routes_lines(routes):
@@ -199,10 +279,21 @@ def result(before, after, actions, params, want_diff):
         persisted=[a.target if a.verb == "write" else a.render() for a in actions if a.verb in ("write", "enable")],
     )
     if want_diff:
+        declared = normalise_addresses(params.get("addresses"))
+
+        def network_lines(state):
+            """The declared addresses and their connected routes as the host has them."""
+            lines = []
+            for address in declared:
+                subnet = str(ipaddress.ip_interface(address).network)
+                lines.append("address %s on %s\n" % (address, state.addresses.get(address) or "(none)"))
+                lines.append("connected %s on %s\n" % (subnet, state.connected.get(subnet) or "(none)"))
+            return "".join(lines)
         outcome["diff"] = [{"before_header": "routes (kernel)", "after_header": "routes (declared)",
-                            "before": "".join(line + "\n" for line in routes_lines(before.routes))
+                            "before": network_lines(before)
+                            + "".join(line + "\n" for line in routes_lines(before.routes))
                             + "forwarding %s\n" % int(before.forwarding),
-                            "after": "".join(line + "\n" for line in outcome["routes"])
+                            "after": network_lines(after) + "".join(line + "\n" for line in outcome["routes"])
                             + "forwarding %s\n" % int(after.forwarding)}]
         outcome["diff"].extend({"before_header": a.target, "after_header": a.target,
                                 "before": before.files.get(a.target) or "", "after": a.details["content"]}
@@ -215,6 +306,7 @@ def observe_command(params=None):
     """One POSIX shell command printing everything HostState holds; see parse_observation. The same for every
     task (``params`` is not needed)."""
     return observe.script([observe.command("output", "routes", " ".join(ROUTE_COMMAND)),
+                           observe.command("output", "addresses", " ".join(ADDRESS_COMMAND)),
                            observe.command("output", "forwarding", "cat " + FORWARD_PATH)]
                           + [observe.file_command(path) for path, unused_1, unused_2 in persisted_files({}, None)]
                           + [observe.flag_command("unit-enabled", "[ -L %s ]" % WANTS_LINK)])
@@ -227,4 +319,5 @@ def parse_observation(text):
         raise ValueError("incomplete static routes observation")
     return HostState(parse_kernel_routes(outputs["routes"]), outputs["forwarding"].strip() == "1",
                      dict((path, None if entry is None else entry[1]) for path, entry in files.items()),
-                     flags["unit-enabled"])
+                     flags["unit-enabled"], *parse_addresses(outputs.get("addresses")),
+                     connected=parse_connected(outputs["routes"]))
