@@ -7,6 +7,17 @@ log() { printf '[ensure-docker] %s\n' "$*" >&2; }
 
 engine_answers() { docker info >/dev/null 2>&1; }
 
+# Every lab node runs systemd, which takes about five inotify instances: two labs side by side (one per
+# student) exceed the kernel's default of 128 per user, and their nodes then never finish booting.
+want_inotify=1024
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo "$want_inotify")" -lt "$want_inotify" ]; then
+  if [ "$(id -u)" = 0 ] && echo "$want_inotify" > /proc/sys/fs/inotify/max_user_instances 2>/dev/null; then
+    log "raised fs.inotify.max_user_instances to $want_inotify (systemd in every lab node)"
+  else
+    log "fs.inotify.max_user_instances is below $want_inotify: several labs at once may not boot (sysctl -w fs.inotify.max_user_instances=$want_inotify)"
+  fi
+fi
+
 if command -v docker >/dev/null 2>&1 && engine_answers; then
   exit 0
 fi
