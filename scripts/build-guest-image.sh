@@ -22,7 +22,8 @@
 #                                                      this build is there; older builds of N are deleted.
 #
 # Environment: VIRTLAB_MIRROR (a Debian mirror URL, instead of the one in the apt sources),
-# VIRTLAB_GUEST_CACHE (default <repo>/.cache/guest-image), VIRTLAB_PYTHON (a Python with
+# VIRTLAB_GUEST_CACHE (default /var/cache/virtlab/guest-image: one cache for every clone on the machine,
+# as the cloud itself is one per machine), VIRTLAB_PYTHON (a Python with
 # openstacksdk for the upload; default: the project's virtualenv, else python3).
 # Needs root (debootstrap, chroot).
 set -euo pipefail
@@ -30,7 +31,7 @@ set -euo pipefail
 STARTED_AT=$(date +%s)
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SELF="$REPO/scripts/build-guest-image.sh"
-CACHE_ROOT="${VIRTLAB_GUEST_CACHE:-$REPO/.cache/guest-image}"
+CACHE_ROOT="${VIRTLAB_GUEST_CACHE:-/var/cache/virtlab/guest-image}"
 SUITE=bookworm
 # Installed in the chroot with apt (debootstrap's minbase brings apt, dpkg, coreutils...).
 PACKAGES="systemd systemd-sysv dbus udev kmod linux-image-cloud-amd64 initramfs-tools openssh-server
