@@ -57,7 +57,7 @@ class Variant:
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
             sys.exit("%s (%s) failed, rc=%s:\n%s\n%s" % (" ".join(command), self.name, proc.returncode,
-                                                        proc.stdout[-4000:], proc.stderr[-2000:]))
+                                                         proc.stdout[-4000:], proc.stderr[-2000:]))
         return seconds, proc.stdout
 
 

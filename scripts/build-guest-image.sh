@@ -223,7 +223,7 @@ $(tail -n 20 "$WORK/debootstrap.log")"
   local kernel initrd
   kernel=$(find "$ROOTFS/boot" -maxdepth 1 -name 'vmlinuz-*' | sort | tail -n1)
   initrd=$(find "$ROOTFS/boot" -maxdepth 1 -name 'initrd.img-*' | sort | tail -n1)
-  [ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel or initrd in the image's /boot"
+  if [ -z "$kernel" ] || [ -z "$initrd" ]; then die "no kernel or initrd in the image's /boot"; fi
   cp "$kernel" "$WORK/vmlinuz"
   cp "$initrd" "$WORK/initrd.img"
 
@@ -239,6 +239,7 @@ $(tail -n 20 "$WORK/debootstrap.log")"
     echo "suite=$SUITE"
     echo "kernel=$(basename "$kernel")"
     echo "command_line=$COMMAND_LINE"
+    # shellcheck disable=SC2016  # ${Version} is dpkg-query's field, not the shell's
     echo "node=$(in_chroot dpkg-query -W -f='${Version}' nodejs 2>/dev/null || true)"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "seconds=$(( $(date +%s) - STARTED_AT ))"

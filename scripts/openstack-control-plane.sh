@@ -100,10 +100,10 @@ start_daemon() { # name command...
 }
 
 stop_pid() { # name pid: TERM its process group, KILL what is left after 20 s
-  local name=$1 pid=$2 i
+  local name=$1 pid=$2
   log "stopping $name ($pid)"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 40); do
+  for _ in $(seq 40); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.5
   done
@@ -255,7 +255,7 @@ remove_host_network() {
     while guard_rule "$cmd" -C 2>/dev/null; do guard_rule "$cmd" -D || break; done
   done
   for link in "$PUBLIC_BRIDGE" "$VTEP_BRIDGE"; do
-    ip link show "$link" >/dev/null 2>&1 && ip link delete "$link" 2>/dev/null || true
+    if ip link show "$link" >/dev/null 2>&1; then ip link delete "$link" 2>/dev/null || true; fi
   done
 }
 

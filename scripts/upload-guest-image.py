@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -38,7 +38,7 @@ def upload(conn, name, path, disk_format, container_format, visibility, properti
     if image.status != "active":
         raise SystemExit("image %s is %s after its upload" % (name, image.status))
     log("uploaded %s (%s, %.0f MiB) in %.0fs" % (name, disk_format, os.path.getsize(path) / 2 ** 20,
-                                                time.monotonic() - started))
+                                                 time.monotonic() - started))
     return image
 
 

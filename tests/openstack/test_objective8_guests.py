@@ -105,4 +105,3 @@ def test_rc_file_variables_alone_authenticate(monkeypatch, run_module, sdk, tmp_
         network = sdk.network.find_network(name)
         if network is not None:
             sdk.network.delete_network(network)
-

@@ -37,7 +37,7 @@ def _addr_json(links):
     """``ip -j addr show`` output for {ifname: [address/prefix]}."""
     import json
     out = [{"ifname": "lo", "link_type": "loopback", "addr_info": [{"family": "inet", "local": "127.0.0.1",
-                                                                     "prefixlen": 8}]}]
+                                                                    "prefixlen": 8}]}]
     for name, addresses in sorted(links.items()):
         out.append({"ifname": name, "link_type": "ether", "addr_info": [
             {"family": "inet", "local": a.split("/")[0], "prefixlen": int(a.split("/")[1])} for a in addresses]})

@@ -176,7 +176,7 @@ def plan_addresses(state, declared):
             steps.append(("restore address", address, {"device": state.bare[0]}))
         elif state.connected.get(subnet) != state.addresses[address]:
             steps.append(("restore connected route", subnet, {"device": state.addresses[address],
-                                                             "source": address.split("/")[0]}))
+                                                              "source": address.split("/")[0]}))
     return steps
 
 
@@ -217,7 +217,7 @@ def plan(state, params):
     declared = normalise_addresses(params.get("addresses"))
     for verb, target, details in plan_addresses(state, declared):
         actions.add(verb, target, text="%s {target} on {device}" % ("restored" if verb == "restore address"
-                                                                   else "restored connected route"), **details)
+                                                                    else "restored connected route"), **details)
     for route in removed:
         actions.add("remove", route["dest"], text="removed {target} via {via}", via=route["via"])
     for route in added:
