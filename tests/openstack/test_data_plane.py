@@ -229,7 +229,7 @@ def test_server_still_building_at_the_deadline_is_a_timeout(os_module, sdk, gues
 
 def test_machine_cannot_reach_a_guest_without_floating_ip(sdk, guest_net, first_guest):
     server, started = first_guest["second"], first_guest["second_started"]
-    server, active, _ = activate(sdk, server, started, floating=False)
+    server, active, unused_floating = activate(sdk, server, started, floating=False)
     fixed = fixed_ip_of(server)
     assert floating_ip_of(sdk, server) is None
     # The guest is up: its neighbour on the cloud network reaches it.
