@@ -39,8 +39,8 @@ DEFAULT_VARIANTS = ["linear_preload=virtlab.core.linear_preload", "linear=linear
 
 class Variant:
     def __init__(self, spec):
-        name, _, rest = spec.partition("=")
-        strategy, _, tree = rest.partition("@")
+        name, unused_sep, rest = spec.partition("=")
+        strategy, unused_sep, tree = rest.partition("@")
         if not name or not strategy:
             raise argparse.ArgumentTypeError("variant %r: NAME=STRATEGY[@TREE]" % spec)
         self.name, self.strategy = name, strategy
@@ -96,12 +96,12 @@ def pair(variant, scenario, ping_first):
 def summary(samples):
     ratios = [s / p for s, p in samples]
     return dict(pairs=len(samples), median=statistics.median(ratios), min=min(ratios), max=max(ratios),
-                site_median=statistics.median(s for s, _ in samples),
-                ping_median=statistics.median(p for _, p in samples))
+                site_median=statistics.median(s for s, unused_ping in samples),
+                ping_median=statistics.median(p for unused_site, p in samples))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--pairs", type=int, default=5, help="rounds: pairs per variant and scenario (5)")
     parser.add_argument("--variant", type=Variant, action="append",
                         help="NAME=STRATEGY[@TREE], repeatable (default: linear_preload and linear, this clone)")

@@ -57,9 +57,9 @@ def test_poweroff_snapshot_restore_and_port_forward_removal_act_on_the_guest(vbo
     assert vbox_guests.exec("lab", "test", "-e", "/root/after-snapshot").returncode == 1  # restored
     # The forward came back with the VM, and goes with its rule.
     forwarders = ["docker", "ps", "--format", "{{.Ports}}", "--filter", "name=^%s" % vbox_guests.prefix]
-    assert "127.0.0.1:2231->2231/tcp" in subprocess.run(forwarders, capture_output=True, text=True).stdout
+    assert "127.0.0.1:2231->2231/tcp" in subprocess.run(forwarders, capture_output=True, text=True, check=True).stdout
     vbox.command("controlvm", "lab", "natpf1", "delete", "ssh")
-    assert "2231" not in subprocess.run(forwarders, capture_output=True, text=True).stdout
+    assert "2231" not in subprocess.run(forwarders, capture_output=True, text=True, check=True).stdout
 
 
 def test_provision_virtualbox_configures_the_lab_addresses_inside_the_guest(vbox, vbox_guests):
