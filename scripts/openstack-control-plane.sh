@@ -368,7 +368,7 @@ EOF
 # Warm start: everything runs already and a server could be scheduled now.
 if all_running && [ -s "$CLOUDS_YAML" ] && { [ "$DATA_PLANE" != 1 ] || host_network_ok; } \
     && seed verify >/dev/null 2>&1; then
-  if [ "$DATA_PLANE" = 1 ]; then guest_image; fi
+  if [ "$DATA_PLANE" = 1 ]; then ensure_ssh_key; seed keypair || die "cannot set the test user's key pair"; guest_image; fi
   log "already running ($(elapsed)); clouds.yaml: $CLOUDS_YAML"
   exit 0
 fi

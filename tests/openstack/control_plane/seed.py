@@ -7,6 +7,7 @@
     seed.py resources  the public (external) network, flavors, images, quotas
     seed.py verify     exit 0 only when a server could be scheduled and bound now (on the fake
                        host, and on the data plane when there is one)
+    seed.py keypair    the test user's key pair holds the public key of VIRTLAB_OS_SSH_KEY
 
 Run by scripts/openstack-control-plane.sh with Debian's Python and openstacksdk, with
 OS_CLIENT_CONFIG_FILE pointing at the clouds.yaml it wrote and the service passwords in
@@ -195,6 +196,10 @@ def main():
         resources(conn)
     elif phase == "verify":
         return verify(conn)
+    elif phase == "keypair":
+        # A warm start from another clone has another key: the key pair follows the clone's key.
+        if SSH_KEY:
+            key_pair(SSH_KEY + ".pub")
     else:
         raise SystemExit("unknown phase %r" % phase)
     return 0
