@@ -75,7 +75,9 @@ class StrategyModule(LinearStrategyModule):
         return super(StrategyModule, self).run(iterator, play_context)
 
     def preload(self):
-        hosts = self._inventory.get_hosts()
+        # Every host of the run, not only this play's: during a play the inventory is restricted to its batch, and
+        # the first play may well be on the controller alone.
+        hosts = self._inventory.get_hosts("all", ignore_restrictions=True)
         host_vars = (self._variable_manager.get_vars(host=host, include_hostvars=False) for host in hosts)
         wanted = [(connection_loader, name) for name in connection_names(host_vars)]
         wanted += [(action_loader, name) for name in COMMON_ACTIONS] + [(shell_loader, "ansible.builtin.sh")]
