@@ -11,13 +11,11 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.virtlab.core.plugins.module_utils.topology import grading
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import validate
+from ansible_collections.virtlab.core.plugins.plugin_utils.topology_filter import require_usable
 
 
 def _usable(topology, host=None):
-    errors = validate(topology)
-    if errors:
-        raise AnsibleFilterError("virtlab_topology is not usable: %s" % "; ".join(errors))
+    require_usable(topology)
     if host is not None and host not in (topology.get("routers") or {}) and host not in (topology.get("nodes") or {}):
         raise AnsibleFilterError("host %s is not declared in virtlab_topology (routers or nodes)" % host)
 

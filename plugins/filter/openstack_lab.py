@@ -78,17 +78,13 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.virtlab.core.plugins.module_utils.openstack.adapter import openstack_lab
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import validate
+from ansible_collections.virtlab.core.plugins.plugin_utils.topology_filter import require_usable
 
 
 def topology_openstack_lab(topology, prefix="virtlab-", external_topology_network="public",
                            external_network="public", floating_ip_hosts=None, dns_nameservers=None):
-    errors = validate(topology)
-    if errors:
-        raise AnsibleFilterError("virtlab_topology is not usable: %s" % "; ".join(errors))
+    require_usable(topology)
     return openstack_lab(topology, prefix, external_topology_network, external_network,
                          list(floating_ip_hosts or []), dns_nameservers)
 

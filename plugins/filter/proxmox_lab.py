@@ -128,18 +128,10 @@ _value:
           stop_before_remove: false
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.adapter import proxmox_lab
-
-
-def topology_proxmox_lab(topology, hosts, settings, state="started"):
-    try:
-        return proxmox_lab(topology, hosts, settings, state)
-    except (KeyError, ValueError) as exc:
-        raise AnsibleFilterError("topology_proxmox_lab: %s" % exc)
+from ansible_collections.virtlab.core.plugins.plugin_utils.topology_filter import adapter_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {"topology_proxmox_lab": topology_proxmox_lab}
+        return {"topology_proxmox_lab": adapter_filter("topology_proxmox_lab", proxmox_lab)}

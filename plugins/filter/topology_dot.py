@@ -50,16 +50,12 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.virtlab.core.plugins.module_utils.topology.model import validate
 from ansible_collections.virtlab.core.plugins.module_utils.topology.picture import to_dot
+from ansible_collections.virtlab.core.plugins.plugin_utils.topology_filter import require_usable
 
 
 def topology_dot(topology, outside_host=None, broken=None, title="virtlab"):
-    errors = validate(topology)
-    if errors:
-        raise AnsibleFilterError("virtlab_topology is not usable: %s" % "; ".join(errors))
+    require_usable(topology)
     return to_dot(topology, outside_host=outside_host, broken=broken, title=title)
 
 

@@ -123,18 +123,10 @@ _value:
             - {adapter: 3, network: pn2, address: 10.77.2.10/24}
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.adapter import vbox_lab
-
-
-def topology_vbox_lab(topology, hosts, settings, state="started"):
-    try:
-        return vbox_lab(topology, hosts, settings, state)
-    except (KeyError, ValueError) as exc:
-        raise AnsibleFilterError("topology_vbox_lab: %s" % exc)
+from ansible_collections.virtlab.core.plugins.plugin_utils.topology_filter import adapter_filter
 
 
 class FilterModule(object):
     def filters(self):
-        return {"topology_vbox_lab": topology_vbox_lab}
+        return {"topology_vbox_lab": adapter_filter("topology_vbox_lab", vbox_lab)}
