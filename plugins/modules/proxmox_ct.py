@@ -18,6 +18,9 @@ description:
   - Config is compared as normalised values and parsed property strings, so a generated
     C(hwaddr) or the order of items in a property string is never a difference; a second
     run with the same options reports no change.
+  - A running CT is compared with its pending config (what Proxmox applies at the next start); the
+    keys still pending are returned as RV(pending) and named in a warning.
+  - A task that ends with C(WARNINGS) succeeded; its C(WARN:) lines are the module's warnings.
 version_added: 0.1.0
 author:
   - virtlab developers (@virtlab)
@@ -257,6 +260,15 @@ ct:
       elements: dict
       sample:
         - {name: eth0, bridge: vmbr0, ip: dhcp, hwaddr: "BC:24:11:2A:3B:4C", type: veth}
+pending:
+  description:
+    - Config keys of a running CT changed but not applied yet (C(hostname), C(nameserver), C(searchdomain)
+      and the like cannot be hot-applied); they take effect at its next start, or with O(state=restarted).
+      The module compares the declared options with these pending values, so a second run changes nothing.
+  returned: always
+  type: list
+  elements: str
+  sample: [hostname]
 actions:
   description: What was done (or would be done in check mode), in order.
   returned: always
@@ -318,10 +330,15 @@ class ProxmoxCt(ProxmoxModule):
         return self.read_ct(entry["vmid"], entry["node"]) if entry else {}
 
     def read_ct(self, vmid, node):
+        """The CT as it will be: GET config answers a running CT's pending values (what a change
+        already made sets), which are what the declared options are compared with; the keys still
+        pending until a restart are kept as ``_pending``."""
         path = self.ct_path(node, vmid)
         config = self.api("get", path + "/config")
         status = self.api("get", path + "/status/current").get("status")
-        return ct.ct_view(dict(vmid=vmid, node=node), config, status)
+        view = ct.ct_view(dict(vmid=vmid, node=node), config, status)
+        view["_pending"] = ct.pending_keys(self.api("get", path + "/pending")) if status == "running" else []
+        return view
 
     def check_node(self, name, purpose):
         nodes = self.cluster_nodes
@@ -441,13 +458,17 @@ class ProxmoxCt(ProxmoxModule):
         if plan.has("destroy"):
             return {}
         last = plan[-1].details  # where the last step left the CT
-        return self.read_ct(last["vmid"], last.get("to", last["node"]))
+        after = self.read_ct(last["vmid"], last.get("to", last["node"]))
+        if after["_pending"]:
+            self.ansible.warn("CT %s is running: %s take effect at its next start (state=restarted applies "
+                              "them now)" % (after["vmid"], ", ".join(after["_pending"])))
+        return after
 
     def view(self, resource):
         return ct.public(resource)
 
     def result(self, after):
-        return dict(ct=ct.public(after))
+        return dict(ct=ct.public(after), pending=list(after.get("_pending", [])))
 
     # Acting: one method per verb ---------------------------------------------------
     def task(self, action, method, suffix="", what=None, **params):

@@ -16,7 +16,11 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.virtlab.core.plugins.module_utils.base import VirtlabModule
 from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationFailed, VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.wait import wait_until
-from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import describe_api_error, parse_upid
+from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import (
+    describe_api_error,
+    parse_upid,
+    task_hint,
+)
 
 PROXMOXER_IMPORT_ERROR = None
 try:
@@ -162,9 +166,11 @@ class ProxmoxModule(VirtlabModule):
     def wait_task(self, upid, what):
         """Wait for a task until it stops, against the ``timeout`` deadline.
 
-        Returns its final status. A task that ended with an error raises OperationFailed
-        with its exit status and last log lines; a task still running at the deadline
-        raises OperationTimeout.
+        Returns its final status. A task that ended ``WARNINGS: n`` succeeded: its ``WARN:``
+        lines become the module's warnings. A task that ended with an error raises
+        OperationFailed with its exit status, last log lines and, for an error a student
+        meets often, what to do (TASK_HINTS); a task still running at the deadline raises
+        OperationTimeout. The task is polled on the node that runs it (the UPID's).
         """
         node = parse_upid(upid)["node"]
         base = "nodes/%s/tasks/%s" % (node, upid)
@@ -174,12 +180,17 @@ class ProxmoxModule(VirtlabModule):
             if status.get("status") != "stopped":
                 return None
             exitstatus = status.get("exitstatus") or ""
-            if exitstatus == "OK" or exitstatus.startswith("WARNINGS"):
+            if exitstatus == "OK":
                 return status
-            log = self.api("get", base + "/log", start=0, limit=5000) or []
-            lines = [entry.get("t", "") for entry in log][-10:]
-            raise OperationFailed("%s failed: %s" % (what, exitstatus),
-                                  upid=upid, exitstatus=exitstatus, task_log=lines)
+            log = [entry.get("t", "") for entry in self.api("get", base + "/log", start=0, limit=5000) or []]
+            if exitstatus.startswith("WARNINGS"):
+                for line in log:
+                    if line.startswith("WARN:"):
+                        self.ansible.warn("%s: %s" % (what, line[5:].strip()))
+                return status
+            hint = task_hint(log)
+            raise OperationFailed("%s failed: %s%s" % (what, exitstatus, " - " + hint if hint else ""),
+                                  upid=upid, exitstatus=exitstatus, task_log=log[-10:])
 
         return wait_until(probe, self.params["timeout"], "%s (task %s)" % (what, upid),
                           interval=self.task_poll_interval)

@@ -65,6 +65,11 @@ def ct_view(entry, config, status):
     )
 
 
+def pending_keys(entries):
+    """The keys of GET .../pending that wait for a restart (a new value or a deletion)."""
+    return sorted(entry["key"] for entry in entries or [] if "pending" in entry or entry.get("delete"))
+
+
 def public(view):
     """A view without its internal (``_``) keys: what the module returns and diffs."""
     return dict((key, value) for key, value in (view or {}).items() if not key.startswith("_"))

@@ -189,3 +189,27 @@ def describe_api_error(status_code, reason, errors):
             detail = str(errors).strip()
         text += " (%s)" % detail
     return text
+
+
+# Task failures a student meets often, recognised by a line of the task's log: (pattern, what it means
+# and what to do). ``{0}`` is the first group of the pattern.
+TASK_HINTS = (
+    (re.compile(r"can't migrate local volume '([^']+)': non-migratable snapshot exists"),
+     "the CT has snapshots and its disk {0} is on storage that cannot move snapshots to another node "
+     "(on local-lvm and local a CT with snapshots cannot migrate; zfspool and btrfs storage can). "
+     "Delete its snapshots first (proxmox_ct_snapshot state=absent), or create the CT on ZFS or btrfs storage"),
+)
+RESTARTED_ON_SOURCE = "start container on source node"
+
+
+def task_hint(log):
+    """What a failed task's log means for the user, or None; says when the CT was started again on its node."""
+    for pattern, text in TASK_HINTS:
+        for line in log:
+            match = pattern.search(line)
+            if match:
+                hint = text.format(*match.groups())
+                if RESTARTED_ON_SOURCE in log:
+                    hint += ". The CT was started again on its node"
+                return hint
+    return None

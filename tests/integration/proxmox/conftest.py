@@ -69,6 +69,17 @@ def pve(pve_server, monkeypatch):
     return Lab(server, ca_path)
 
 
+@pytest.fixture
+def api(pve):
+    """proxmoxer on the double with the lab's API token: the API as a client sees it."""
+    import proxmoxer
+
+    token_id = "root@pam!virtlab"
+    return proxmoxer.ProxmoxAPI("127.0.0.1", port=pve.port, user="root@pam",
+                                token_name="virtlab", token_value=pve.double.tokens[token_id],
+                                verify_ssl=pve.ca_path)
+
+
 @pytest.fixture(scope="session")
 def guest_image():
     """The guest image layer (built once, cached by the script's hash)."""

@@ -4,9 +4,21 @@
 objects, auth and task behaviour of the real pve-http-server / pve-container.
 
 State lives in memory. Tasks take ``task_duration`` seconds (per type in
-``task_durations``) and finish lazily: every request first completes the tasks whose
-time has come, so the double behaves as if they ran in the background.
+``task_durations``: creation and migration take longer, as on a real node, scaled down to
+fractions of a second) and finish lazily: every request first completes the tasks whose
+time has come, so the double behaves as if they ran in the background; a task is only
+known to the node that runs it (``no such task`` elsewhere).
 Failures are injected with ``fail_next_task(type, exitstatus)``.
+
+Where Proxmox VE 8 does, the double also:
+- refuses to migrate a CT with snapshots whose root disk is on storage that cannot send
+  snapshots (``storages``: local is dir, local-lvm lvmthin; only zfspool and btrfs can) and,
+  when a restart-mode migration fails, starts the CT again on the source node;
+- ends the start of an unprivileged CT with systemd 252 (Debian 12) and no ``nesting`` feature
+  with ``WARNINGS: 1`` and a ``WARN:`` line;
+- keeps config changes to a running CT that cannot be hot-applied (``PENDING_KEYS``) pending
+  until the next start or reboot: GET config answers the pending values, ``current=1`` the
+  running ones, GET pending lists both.
 
 Guests are opt-in: with ``guests`` set (a ``pve_guests.PveGuests``), the tasks that start, stop,
 snapshot, roll back, migrate or destroy a CT also act on a real container behind it; the API's
@@ -40,10 +52,22 @@ DEFAULT_TEMPLATES = (
 
 LXC_CREATE_KEYS = {"vmid", "ostemplate", "hostname", "password", "ssh-public-keys", "storage",
                    "memory", "swap", "cores", "start", "onboot", "unprivileged", "rootfs",
-                   "description", "nameserver", "searchdomain", "ostype", "arch", "force"}
+                   "description", "nameserver", "searchdomain", "ostype", "arch", "force",
+                   "features"}
 LXC_UPDATE_KEYS = {"hostname", "memory", "swap", "cores", "onboot", "description", "nameserver",
-                   "searchdomain", "delete", "digest", "revert", "unprivileged", "ostype", "arch"}
+                   "searchdomain", "delete", "digest", "revert", "unprivileged", "ostype", "arch",
+                   "features"}
 READ_ONLY_KEYS = {"unprivileged", "ostype", "arch"}
+# Options of a running CT that pve-container cannot hot-apply (vmconfig_hotplug_pending): they
+# stay in the pending section until the CT starts again. memory, swap, cores, netN and onboot apply at once.
+PENDING_KEYS = {"hostname", "nameserver", "searchdomain", "features", "ostype", "arch"}
+# Storage types whose volumes can be migrated together with their snapshots (PVE::Storage volume_export_formats).
+SNAPSHOT_MIGRATABLE = {"zfspool", "btrfs"}
+DEFAULT_STORAGES = {"local": "dir", "local-lvm": "lvmthin", "local-zfs": "zfspool"}
+# Templates whose init is systemd 252: started unprivileged without nesting, PVE 8 warns.
+SYSTEMD_252_TEMPLATES = ("debian-12-",)
+# Task times relative to ``task_duration``: an extraction or a migration takes longer than a start.
+TASK_TIME_FACTORS = {"vzcreate": 3, "vzmigrate": 3}
 
 
 class ApiError(Exception):
@@ -95,6 +119,7 @@ class PveDouble:
             self.users = {"root@pam": "lab-password"}
             self.tokens = {"root@pam!virtlab": str(uuid.UUID(int=0x5EC2E7))}
             self.templates = set(DEFAULT_TEMPLATES)
+            self.storages = dict(DEFAULT_STORAGES)
             self.task_duration = self.default_task_duration
             self.task_durations = {}
             self.auth_failure_delay = self.default_auth_failure_delay
@@ -128,7 +153,7 @@ class PveDouble:
                     "swap": 512, "rootfs": "local-lvm:vm-%d-disk-0,size=8G" % vmid}
             base.update(config)
             self.cts[vmid] = {"node": node, "status": status, "config": base, "snapshots": {},
-                              "started": time.time()}
+                              "started": time.time(), "pending": {}, "template": None}
             return self.cts[vmid]
 
     def add_qemu(self, vmid, node, name):
@@ -208,6 +233,7 @@ class PveDouble:
             ("POST", r"/nodes/([^/]+)/lxc", self._create_ct),
             ("DELETE", r"/nodes/([^/]+)/lxc/(\d+)", self._destroy_ct),
             ("GET", r"/nodes/([^/]+)/lxc/(\d+)/config", self._get_config),
+            ("GET", r"/nodes/([^/]+)/lxc/(\d+)/pending", self._get_pending),
             ("PUT", r"/nodes/([^/]+)/lxc/(\d+)/config", self._put_config),
             ("PUT", r"/nodes/([^/]+)/lxc/(\d+)/resize", self._resize),
             ("GET", r"/nodes/([^/]+)/lxc/(\d+)/status/current", self._status_current),
@@ -257,7 +283,7 @@ class PveDouble:
         self.pid += 1
         started = int(time.time())
         upid = "UPID:%s:%08X:%08X:%08X:%s:%s:%s:" % (node, self.pid, self.pid * 7, started, kind, ident, user)
-        duration = self.task_durations.get(kind, self.task_duration)
+        duration = self.task_durations.get(kind, self.task_duration * TASK_TIME_FACTORS.get(kind, 1))
         task = Task(upid, node, kind, ident, user, duration, finish, log)
         for index, (failing_kind, exitstatus, lines) in enumerate(self.failures):
             if failing_kind == kind:
@@ -281,8 +307,9 @@ class PveDouble:
                 task.log.extend(lines)
                 raise TaskError(exitstatus)
             task.finish(task)
-            task.exitstatus = "OK"
-            task.log.append("TASK OK")
+            warnings = [line for line in task.log if line.startswith("WARN: ")]
+            task.exitstatus = "WARNINGS: %d" % len(warnings) if warnings else "OK"
+            task.log.append("TASK %s" % task.exitstatus)
         except TaskError as exc:
             task.exitstatus = str(exc)
             task.log.append("TASK ERROR: %s" % exc)
@@ -293,7 +320,7 @@ class PveDouble:
     def _task(self, node, upid):
         if not upid.startswith("UPID:"):
             raise ApiError(500, "unable to parse worker upid '%s'" % upid)
-        if upid not in self.tasks:
+        if upid not in self.tasks or self.tasks[upid].node != node:
             raise ApiError(500, "no such task")
         return self.tasks[upid]
 
@@ -403,13 +430,15 @@ class PveDouble:
         for key in ("cores", "onboot", "unprivileged"):
             if key in params:
                 config[key] = int(params[key])
+        if "features" in params:
+            config["features"] = params["features"]
         for key, value in params.items():
             if re.match(r"^net\d+$", key):
                 config[key] = _with_hwaddr(value)
-        ct = {"node": node, "status": "stopped", "config": config, "snapshots": {},
-              "started": None}
-        self.cts[vmid] = ct
         template = params["ostemplate"]
+        ct = {"node": node, "status": "stopped", "config": config, "snapshots": {},
+              "started": None, "pending": {}, "template": template}
+        self.cts[vmid] = ct
 
         def finish(task):
             if template not in self.templates:
@@ -417,8 +446,7 @@ class PveDouble:
                                 % (vmid, template))
             config.pop("lock", None)
             if str(params.get("start", "0")) == "1":
-                self._guest("start", node, vmid, config)
-                ct["status"] = "running"
+                self._start_ct(task, node, vmid, ct)
 
         upid = self._start_task(node, "vzcreate", str(vmid), user, finish,
                                 log=["extracting archive '%s'" % template,
@@ -440,9 +468,44 @@ class PveDouble:
         return self._start_task(node, "vzdestroy", str(vmid), user, finish)
 
     def _get_config(self, params, user, node, vmid):
-        config = dict(self._ct(node, vmid)["config"])
-        config["digest"] = _digest(config)
+        ct = self._ct(node, vmid)
+        config = dict(ct["config"])
+        digest = _digest(dict(config, pending=ct["pending"]))
+        if str(params.get("current", "0")) != "1":  # the default: pending values
+            config = _with_pending(config, ct["pending"])
+        config["digest"] = digest
         return config
+
+    def _get_pending(self, params, user, node, vmid):
+        ct = self._ct(node, vmid)
+        entries = []
+        for key in sorted(set(ct["config"]) | set(ct["pending"])):
+            entry = {"key": key}
+            if key in ct["config"]:
+                entry["value"] = ct["config"][key]
+            if key in ct["pending"]:
+                if ct["pending"][key] is None:
+                    entry["delete"] = 1
+                else:
+                    entry["pending"] = ct["pending"][key]
+            entries.append(entry)
+        return entries
+
+    def _apply_pending(self, ct):
+        """What a start or reboot does first (vmconfig_apply_pending)."""
+        ct["config"] = _with_pending(ct["config"], ct["pending"])
+        ct["pending"] = {}
+
+    def _start_ct(self, task, node, vmid, ct):
+        """Start the CT (its pending changes first); PVE 8 warns about systemd without nesting."""
+        self._apply_pending(ct)
+        config = ct["config"]
+        if (config.get("unprivileged") and "nesting=1" not in config.get("features", "")
+                and any(marker in (ct.get("template") or "") for marker in SYSTEMD_252_TEMPLATES)):
+            task.log.append("WARN: Systemd 252 detected. You may need to enable nesting.")
+        self._guest("start", node, vmid, config)
+        ct["status"] = "running"
+        ct["started"] = time.time()
 
     def _put_config(self, params, user, node, vmid):
         ct = self._ct(node, vmid)
@@ -451,21 +514,29 @@ class PveDouble:
         if not changes:
             raise ApiError(500, "no options specified")
         self._check_unlocked(ct)
-        if "digest" in params and params["digest"] != _digest(ct["config"]):
+        if "digest" in params and params["digest"] != _digest(dict(ct["config"], pending=ct["pending"])):
             raise ApiError(500, "detected modified configuration - file changed by other user? "
                                 "Try again.")
         for key in changes:
             if key in READ_ONLY_KEYS:
                 raise ApiError(500, "unable to modify read-only option: '%s'" % key)
+        running = ct["status"] == "running"
         for key in [item for item in re.split(r"[,;\s]+", changes.pop("delete", "")) if item]:
-            ct["config"].pop(key, None)
+            if running and key in PENDING_KEYS:
+                ct["pending"][key] = None
+            else:
+                ct["config"].pop(key, None)
         for key, value in changes.items():
             if re.match(r"^net\d+$", key):
-                ct["config"][key] = _with_hwaddr(value)
+                value = _with_hwaddr(value)
             elif key in ("memory", "swap", "cores", "onboot"):
-                ct["config"][key] = int(value)
-            else:
+                value = int(value)
+            if not (running and key in PENDING_KEYS):
                 ct["config"][key] = value
+            elif ct["config"].get(key) == value:
+                ct["pending"].pop(key, None)  # back to the running value: nothing pending
+            else:
+                ct["pending"][key] = value
         return None
 
     def _resize(self, params, user, node, vmid):
@@ -512,14 +583,14 @@ class PveDouble:
 
         def finish(task):
             if action == "start":
-                self._guest("start", node, vmid, ct["config"])
-            elif action == "reboot":
+                self._start_ct(task, node, vmid, ct)
+            elif action == "reboot":  # "Applies pending changes."
+                self._apply_pending(ct)
                 self._guest("reboot", node, vmid, ct["config"])
+                ct["started"] = time.time()
             else:
                 self._guest("stop", node, vmid, action == "shutdown")
-            ct["status"] = "stopped" if action in ("stop", "shutdown") else "running"
-            if ct["status"] == "running":
-                ct["started"] = time.time()
+                ct["status"] = "stopped"
 
         kind = {"start": "vzstart", "stop": "vzstop", "shutdown": "vzshutdown",
                 "reboot": "vzreboot"}[action]
@@ -548,6 +619,14 @@ class PveDouble:
             ct["config"].pop("lock", None)
             if running and online:
                 raise TaskError("lxc live migration is currently not implemented")
+            volume = ct["config"].get("rootfs", "").split(",")[0]
+            storage = volume.partition(":")[0]
+            if ct["snapshots"] and self.storages.get(storage) not in SNAPSHOT_MIGRATABLE:
+                # PVE/LXC/Migrate.pm, phase 1: only zfspool and btrfs volumes travel with their snapshots.
+                task.log.extend(["found local volume '%s' (in current VM config)" % volume,
+                                 "can't migrate local volume '%s': non-migratable snapshot exists" % volume,
+                                 "aborting phase 1 - cleanup resources"])
+                raise TaskError("can't migrate CT - check log")
             self._guest("migrate", node, target, vmid, ct["config"], running and restart)
             ct["node"] = target
             if running and restart:
@@ -557,6 +636,18 @@ class PveDouble:
 
         def failed():
             ct["config"].pop("lock", None)
+            if running and restart and ct["node"] == node and ct["status"] == "stopped":
+                # final_cleanup: a CT shut down for the move runs again on the source.
+                task = self.tasks[upid]
+                task.log.insert(-1, "start final cleanup")
+                task.log.insert(-1, "start container on source node")
+                try:
+                    self._guest("reboot", node, vmid, ct["config"])
+                except TaskError as exc:
+                    task.log.insert(-1, "ERROR: %s" % exc)
+                    return
+                ct["status"] = "running"
+                ct["started"] = time.time()
 
         log = ["starting migration of CT %d to node '%s'" % (vmid, target)]
         if running and restart:
@@ -670,12 +761,11 @@ class PveDouble:
                 ct["status"] = "stopped"
             ct["config"] = copy.deepcopy(snapshot["config"])
             ct["config"]["parent"] = name
+            ct["pending"] = {}
             if snapshot.get("guest_image"):
                 self._guest("rollback", node, vmid, snapshot["guest_image"])
             if start:
-                self._guest("start", node, vmid, ct["config"])
-                ct["status"] = "running"
-                ct["started"] = time.time()
+                self._start_ct(task, node, vmid, ct)
 
         upid = self._start_task(node, "vzrollback", str(vmid), user, finish)
         self.tasks[upid].on_failure = lambda: ct["config"].pop("lock", None)
@@ -690,6 +780,16 @@ def _cookie(header, name):
         if key == name:
             return unquote(value)
     return None
+
+
+def _with_pending(config, pending):
+    merged = dict(config)
+    for key, value in pending.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _digest(config):

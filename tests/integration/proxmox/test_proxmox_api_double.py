@@ -12,14 +12,6 @@ from proxmoxer.core import ResourceException
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import parse_upid
 
 
-@pytest.fixture
-def api(pve):
-    token_id = "root@pam!virtlab"
-    return proxmoxer.ProxmoxAPI("127.0.0.1", port=pve.port, user="root@pam",
-                                token_name="virtlab", token_value=pve.double.tokens[token_id],
-                                verify_ssl=pve.ca_path)
-
-
 def wait(api, upid):
     node = parse_upid(upid)["node"]
     for unused_part in range(200):
