@@ -15,9 +15,13 @@ version_added: 0.1.0
 description:
   - Copies a disk image with C(VBoxManage clonemedium) into a new image with a new UUID, which can then be attached
     to another VM (O(virtlab.core.vbox_vm#module:disk)).
-  - VirtualBox locks the disks of a running VM, so cloning such a disk fails ("locked for writing by another task").
+  - VirtualBox locks the disks of a running VM, so cloning such a disk fails (C(Failed to lock source media), or on
+    a Windows host, where the VM's process holds the file open, C(VERR_ACCESS_DENIED) at C(OpenMedium)).
     The module checks for that first and fails saying which VM holds the disk and what to do (power it off, or
     clone the whole VM with M(virtlab.core.vbox_clone), which works while it runs).
+  - When VirtualBox cannot open the file (C(VERR_ACCESS_DENIED), because another program holds it open or its permissions
+    do not let the user running VirtualBox read it), the failure says so, names the running VMs that use it, and
+    what to do.
   - An existing destination file counts as the copy and is left alone.
 author:
   - virtlab developers (@virtlab)
@@ -120,6 +124,18 @@ class VBoxMediumCloneModule(VBoxModule):
             % (source, why, " VirtualBox said: %s" % vbox_message if vbox_message else ""),
             holders=holders)
 
+    @staticmethod
+    def denied_error(source, holders, vbox_message):
+        who = ("VM %s is running with it attached and its process keeps the file open (as on a Windows host)"
+               % ", ".join("'%s'" % name for name in holders)) if holders else \
+            ("a program holds the file open (a VM of another user or another VirtualBox, a backup or an antivirus "
+             "scan), or its permissions do not let the user running VirtualBox read it")
+        return VirtlabError(
+            "Cannot clone disk %s: VirtualBox was denied access to the file (VERR_ACCESS_DENIED) because %s. "
+            "Power off the VM that uses it (vbox_vm state=poweroff) or clone the whole VM with vbox_clone; close the "
+            "program holding the file, or check the file's owner and permissions. VirtualBox said: %s"
+            % (source, who, vbox_message), holders=holders)
+
     def read(self):
         """{medium, view}: the copy ({} when the destination does not exist yet; an existing file counts as the
         copy) and what diff shows of it."""
@@ -151,9 +167,11 @@ class VBoxMediumCloneModule(VBoxModule):
             output = self.vbox("clonemedium", "disk", action.details["source"], action.target,
                                "--format", action.details["format"])
         except VBoxManageError as exc:
+            source = action.details["source"]
             if exc.kind == "medium_locked":
-                raise self.locked_error(action.details["source"], self.running_holders(action.details["source"]),
-                                        exc.msg)
+                raise self.locked_error(source, self.running_holders(source), exc.msg)
+            if exc.kind == "access_denied":
+                raise self.denied_error(source, self.running_holders(source), exc.msg)
             raise
         # VirtualBox names the copy's UUID only here: read_back has no other way to learn it.
         found = re.search(r"UUID: ([0-9a-fA-F-]+)", output)

@@ -37,6 +37,8 @@ options:
         V(ssh,tcp,,2222,,22). An empty host IP listens on every host address; an empty guest IP is the guest's
         NAT address.
       - Rules are matched by name; the protocol is compared lower-case and the ports as numbers.
+      - VirtualBox forwards a host port once per adapter and protocol and host IP; two rules for the same one are
+        refused before anything changes, naming the rule that holds the port.
     type: list
     elements: str
     required: true
@@ -114,6 +116,29 @@ def rule_name(rule):
     return rule.split(",", 1)[0]
 
 
+def host_side(rule):
+    """(proto, host IP, host port): what one NAT engine forwards once only."""
+    fields = rule.split(",")
+    return fields[1], fields[2], fields[3]
+
+
+def describe_host_side(rule):
+    proto, host_ip, port = host_side(rule)
+    return "host port %s/%s on %s" % (port, proto, host_ip or "every host address")
+
+
+def port_conflict(rule, others, where):
+    """The failure for ``rule`` when one of ``others`` (another name) already forwards its host port, else None."""
+    for other in others:
+        if rule_name(other) != rule_name(rule) and host_side(other) == host_side(rule):
+            return VirtlabError(
+                "NAT rule %s cannot be added: %s is already forwarded by rule %s (%s) %s. VirtualBox forwards a host "
+                "port only once per adapter: remove that rule (exclusive=true removes undeclared rules) or choose "
+                "another host port" % (rule, describe_host_side(rule), rule_name(other), other, where),
+                rule=rule, conflicting_rule=other)
+    return None
+
+
 class VBoxNatpfModule(VBoxModule):
     argument_spec = dict(
         name=dict(type="str", required=True),
@@ -136,6 +161,10 @@ class VBoxNatpfModule(VBoxModule):
         duplicates = sorted(set(name for name in names if names.count(name) > 1))
         if duplicates:
             raise VirtlabError("NAT rule names must be unique; declared more than once: %s" % ", ".join(duplicates))
+        for index, rule in enumerate(rules):
+            conflict = port_conflict(rule, rules[:index], "in the declared rules")
+            if conflict:
+                raise conflict
         return rules
 
     def read(self):
@@ -161,7 +190,11 @@ class VBoxNatpfModule(VBoxModule):
         plan = Plan()
         for rule in to_remove:
             plan.add("delete", rule_name(rule), text="removed {rule}", rule=rule, **where)
+        kept = [rule for rule in current["rules"] if rule not in to_remove]
         for rule in to_add:
+            conflict = port_conflict(rule, kept, "on adapter %s of VM '%s'" % (self.params["nic"], vm["name"]))
+            if conflict:
+                raise conflict
             plan.add("add", rule_name(rule), text="added {rule}", rule=rule, **where)
         if plan and not where["live"]:
             self.require_mutable(vm, "change the NAT port forwarding of adapter %s" % self.params["nic"])
@@ -202,6 +235,13 @@ class VBoxNatpfModule(VBoxModule):
         try:
             self.nat_rule(action, action.details["rule"])
         except VBoxManageError as exc:
+            if exc.kind == "host_port_taken":  # held by a rule showvminfo did not list (VirtualBox 7.0.0)
+                raise VirtlabError(
+                    "NAT rule %s cannot be added: %s is already forwarded by another rule of adapter %s of VM '%s' "
+                    "(one this VirtualBox does not list). Choose another host port, or remove the adapter's rules "
+                    "(VBoxManage showvminfo then controlvm/modifyvm natpf delete). VirtualBox said: %s"
+                    % (action.details["rule"], describe_host_side(action.details["rule"]), self.params["nic"],
+                       action.details["vm"], exc.msg), rule=action.details["rule"])
             if exc.kind != "rule_exists":
                 raise
             # The name is taken by a rule showvminfo did not list (VirtualBox 7.0.0): replace it.

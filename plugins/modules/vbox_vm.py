@@ -95,8 +95,9 @@ options:
   stop_method:
     description:
       - How to stop a running VM for O(state=poweroff) or O(state=absent).
-      - V(poweroff) pulls the plug. V(acpi) presses the ACPI power button and waits for the guest to shut down;
-        a guest that ignores it makes the task time out.
+      - V(poweroff) pulls the plug. V(acpi) presses the ACPI power button, which returns at once, and waits until
+        O(timeout) for the guest to shut itself down (the VM stays running, then stopping, meanwhile); a guest that
+        ignores the button makes the task fail saying so, with the VM still running.
     type: str
     choices: [poweroff, acpi]
     default: poweroff
@@ -214,7 +215,7 @@ actions:
 
 import os
 
-from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
+from ansible_collections.virtlab.core.plugins.module_utils.errors import OperationTimeout, VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
 from ansible_collections.virtlab.core.plugins.module_utils.plan import Plan
 from ansible_collections.virtlab.core.plugins.module_utils.vbox.base import VBoxModule
@@ -393,11 +394,22 @@ class VBoxVmModule(VBoxModule):
 
     # Acting: one method per verb --------------------------------------------------
     def apply_stop(self, action):
-        if self.params["stop_method"] == "acpi":
-            self.vbox("controlvm", action.target, "acpipowerbutton")
-        else:
+        if self.params["stop_method"] != "acpi":
             self.vbox("controlvm", action.target, "poweroff")
-        self.wait_for_state(action.target, ["poweroff"], self.params["timeout"])
+            self.wait_for_state(action.target, ["poweroff"], self.params["timeout"])
+            return
+        # The power button returns at once; the guest shuts itself down afterwards, or never (no ACPI daemon).
+        self.vbox("controlvm", action.target, "acpipowerbutton")
+        try:
+            self.wait_for_state(action.target, ["poweroff"], self.params["timeout"])
+        except OperationTimeout:
+            vm = self.find_vm(action.target) or {}
+            raise OperationTimeout(
+                "VM '%s' did not shut down within %ss of the ACPI power button (it is still %s): the guest ignores "
+                "the button (no ACPI daemon such as acpid or systemd-logind listening, or it is still booting). Use "
+                "stop_method=poweroff to pull the plug, or a longer timeout"
+                % (action.target, self.params["timeout"], vm.get("state", "running")),
+                timeout=self.params["timeout"], vm=vm)
 
     def apply_remove(self, action):
         self.vbox("unregistervm", action.target, "--delete")

@@ -259,7 +259,9 @@ def find_vboxmanage_error(rc, stderr):
 # too coarse: NS_ERROR_INVALID_ARG is also a malformed rule, VBOX_E_INVALID_OBJECT_STATE also a session lock).
 ERROR_KINDS = (
     ("rule_exists", re.compile(r"A NAT rule of this name already exists")),
-    ("medium_locked", re.compile(r"is locked for (writing|reading) by another task")),
+    ("host_port_taken", re.compile(r"A NAT rule for this host port and this host IP already exists")),
+    ("medium_locked", re.compile(r"is locked for (writing|reading) by another task|Failed to lock source media")),
+    ("access_denied", re.compile(r"VERR_ACCESS_DENIED")),
     ("no_snapshots", re.compile(r"does not have any snapshots")),
 )
 
