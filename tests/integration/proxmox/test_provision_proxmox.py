@@ -1,23 +1,24 @@
 # -*- coding: utf-8 -*-
-"""roles/provision_proxmox (the Proxmox adapter's output, through proxmox_ct) and destroy.yml's Proxmox path,
-through ansible-playbook against the API double."""
+"""roles/provision_proxmox (the Proxmox adapter's output, through proxmox_ct) and destroy.yml's Proxmox path
+(the lab's CTs and objective 6-7's, idempotently), through ansible-playbook against the API double."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-HOSTS = "cs,rt2"  # a node on two networks and a router on another node are enough
+HOSTS = "cs,rt2,localhost"  # a node on two networks, a router on another node; localhost runs objectives 6-7
 
 
-def playbook(pve, path, **extra):
+def playbook(pve, path, *options, **extra):
     env = dict(os.environ, PROXMOX_HOST="127.0.0.1", PROXMOX_PORT=str(pve.port), PROXMOX_USER="root@pam",
                PROXMOX_PASSWORD="lab-password", PROXMOX_CA_PATH=pve.ca_path,
                ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     extra = dict({"provision_proxmox_ssh_public_keys": ["ssh-ed25519 AAAA lab"]}, **extra)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/proxmox",
-               path, "--limit", HOSTS, "-e", json.dumps(extra)]
+               path, "--limit", HOSTS, "-e", json.dumps(extra)] + list(options)
     run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return run.stdout
@@ -39,5 +40,12 @@ def test_the_lab_hosts_become_cts_from_the_topology_then_destroy_removes_them(pv
     assert "gw" not in net(cs, "net1")
     assert (cs["config"]["memory"], cs["config"]["swap"], cs["config"]["unprivileged"]) == (512, 256, 1)
 
+    playbook(pve, "playbooks/objective6_7_proxmox.yml", "--skip-tags", "guest")
+    assert pve.double.cts[600]["node"] == "pve2"
+
     playbook(pve, "playbooks/destroy.yml")
     assert pve.double.cts == {}
+    pve.double.requests.clear()
+    again = playbook(pve, "playbooks/destroy.yml")
+    assert pve.double.writes() == []
+    assert re.findall(r"changed=(\d+)", again) == ["0"] * 3, again[-1500:]

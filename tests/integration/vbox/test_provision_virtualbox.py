@@ -1,20 +1,22 @@
 # -*- coding: utf-8 -*-
 """roles/provision_virtualbox (the VirtualBox adapter's output, through the vbox_* modules) and destroy.yml's
-VirtualBox path, through ansible-playbook against the VBoxManage double."""
+VirtualBox path (the lab's VMs and objective 4's, idempotently), through ansible-playbook against the VBoxManage
+double."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
-def playbook(vbox, path):
+def playbook(vbox, path, limit="rt2,localhost"):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     extra = {"virtlab_vbox_machine_folder": vbox.folder, "virtlab_vbox_base_image": vbox.path("base.vdi")}
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/virtualbox",
-               path, "--limit", "rt2", "--skip-tags", "guest", "-e", json.dumps(extra)]
+               path, "--limit", limit, "--skip-tags", "guest", "-e", json.dumps(extra)]
     run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return run.stdout
@@ -33,6 +35,16 @@ def test_a_lab_host_becomes_a_vm_reached_through_its_port_forward_then_destroy_r
     assert list(rt2["attachments"].values()) == [vbox.path("virtlab-rt2.vdi")]
     assert "reach rt2 at 127.0.0.1:2202" in output
 
+    playbook(vbox, "playbooks/objective4_virtualbox.yml")
+    assert vbox.vm("virtlab-objective4")["state"] == "running" and vbox.vm("virtlab-objective4-clone")
+
     playbook(vbox, "playbooks/destroy.yml")
     assert vbox.vm("virtlab-rt2") is None
     assert not os.path.exists(vbox.path("virtlab-rt2.vdi"))
+    assert vbox.state()["vms"] == []
+    assert sorted(os.path.basename(path) for path in vbox.state()["media"]) == ["base.vdi"]
+    assert not os.path.exists(vbox.path("virtlab-objective4.vdi"))
+    before = len(vbox.mutating_calls())
+    again = playbook(vbox, "playbooks/destroy.yml")
+    assert len(vbox.mutating_calls()) == before
+    assert re.findall(r"changed=(\d+)", again) == ["0", "0"], again[-1500:]
