@@ -9,6 +9,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.proxmox.ct import (
     config_changes,
     ct_view,
     desired,
+    pending_keys,
     public,
     updated_view,
 )
@@ -72,3 +73,12 @@ def test_bad_options_fail_before_anything_is_read(options, message):
     with pytest.raises(VirtlabError) as failure:
         desired(params(**options))
     assert message in failure.value.msg
+
+
+def test_pending_keys_are_the_new_values_and_deletions_waiting_for_a_restart():
+    entries = [{"key": "hostname", "value": "calc-cs", "pending": "calc-cs2"},
+               {"key": "memory", "value": 512},
+               {"key": "nameserver", "value": "10.0.0.1", "delete": 1}]
+
+    assert pending_keys(entries) == ["hostname", "nameserver"]
+    assert pending_keys([]) == [] and pending_keys(None) == []

@@ -15,6 +15,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties im
     parse_rootfs,
     parse_upid,
     size_to_bytes,
+    task_hint,
     to_bool,
 )
 
@@ -146,3 +147,17 @@ def test_describe_api_error_lists_parameter_errors():
     assert text == ("400 Parameter verification failed. "
                     "(target: target is local node.; vmid: VM 100 already exists)")
     assert describe_api_error(500, "CT 100 not running", None) == "500 CT 100 not running"
+
+
+def test_task_hint_explains_a_snapshot_that_blocks_a_migration_and_the_restart_on_the_source():
+    log = ["starting migration of CT 600 to node 'pve2'",
+           "can't migrate local volume 'local-lvm:vm-600-disk-0': non-migratable snapshot exists",
+           "start container on source node", "TASK ERROR: can't migrate CT - check log"]
+
+    hint = task_hint(log)
+
+    assert hint.startswith("the CT has snapshots and its disk local-lvm:vm-600-disk-0 is on storage that cannot "
+                           "move snapshots")
+    assert hint.endswith("The CT was started again on its node")
+    assert task_hint(log[:2]).endswith("or create the CT on ZFS or btrfs storage")
+    assert task_hint(["TASK ERROR: startup for container '100' failed"]) is None
