@@ -104,14 +104,12 @@ def build_by_hand():
 
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory):
-    """The Docker inventory's groups, with this lab's names and topology."""
+    """The Docker inventory from the topology (virtlab.core.topology), with this lab's names and topology."""
     folder = tmp_path_factory.mktemp("inventory")
     (folder / "group_vars" / "all").mkdir(parents=True)
-    with open(os.path.join(REPO, "inventories/docker/hosts.yml")) as handle:
-        (folder / "hosts.yml").write_text(handle.read())
-    (folder / "group_vars" / "lab.yml").write_text(yaml.safe_dump({
-        "ansible_connection": "community.docker.docker_api", "ansible_host": PREFIX + "{{ inventory_hostname }}",
-        "ansible_python_interpreter": "/usr/bin/python3"}))
+    (folder / "lab.virtlab.yml").write_text(yaml.safe_dump({
+        "plugin": "virtlab.core.topology", "backend": "docker", "docker": {"name_prefix": PREFIX}}))
+    (folder / "group_vars" / "lab.yml").write_text(yaml.safe_dump({"ansible_python_interpreter": "/usr/bin/python3"}))
     (folder / "group_vars" / "all" / "topology.yml").write_text(yaml.safe_dump(
         {"virtlab_topology": TOPO, "virtlab_outside_host": "outside", "virtlab_backend": "docker"}))
     teardown()

@@ -24,13 +24,8 @@ SETTINGS = dict(template=BACKEND["virtlab_proxmox_template"], storage=BACKEND["v
 
 
 def hosts():
-    """{host: {vmid, node, address}} from the inventory's hosts.yml, as the role passes them."""
-    found = {}
-    for group in inventory("hosts.yml")["all"]["children"]["lab"]["children"].values():
-        for host, hostvars in group["hosts"].items():
-            found[host] = dict(vmid=hostvars["virtlab_proxmox_vmid"], node=hostvars["virtlab_proxmox_node"],
-                               address=hostvars["ansible_host"])
-    return found
+    """{host: {vmid, node, address}} from the inventory source (lab.virtlab.yml), as the role passes them."""
+    return inventory("lab.virtlab.yml")["proxmox"]["hosts"]
 
 
 def test_cs_gets_the_management_interface_then_its_topology_networks_on_their_vlans():

@@ -22,10 +22,10 @@ SETTINGS = dict(machine_folder="/srv/vms/", base_image="/srv/images/debian-12.vd
 
 
 def hosts():
-    """{host: {ssh_port}} from the inventory's hosts.yml, as the role passes them."""
-    groups = inventory("hosts.yml")["all"]["children"]["lab"]["children"].values()
-    return dict((host, {"ssh_port": hostvars["ansible_port"]})
-                for group in groups for host, hostvars in group["hosts"].items())
+    """{host: {ssh_port}} from the inventory source (lab.virtlab.yml: the ansible_port of each host), as the role
+    passes them."""
+    ports = inventory("lab.virtlab.yml")["virtualbox"]["ssh_ports"]
+    return dict((host, {"ssh_port": port}) for host, port in ports.items())
 
 
 def test_cs_is_a_copy_of_the_base_image_with_nat_first_then_its_networks():
