@@ -45,6 +45,15 @@ def lab_grade_probes(results):
     return grading.probe_checks(results or [])
 
 
+def lab_grade_objective5(containers, names, image_info):
+    """``containers``: the loop results of docker_container_info over the names in ``names`` (item: the name)."""
+    return grading.objective5_checks(names, image_info, dict((r.get("item"), r) for r in containers or []))
+
+
+def lab_grade_objective8(server_result, names, snapshot_result, bigger_flavor):
+    return grading.objective8_checks(names, server_result, snapshot_result, bigger_flavor)
+
+
 def lab_grade_report(checks, form="table", lab="lab", picture=None):
     if form == "table":
         return grading.report_table(checks)
@@ -66,5 +75,7 @@ class FilterModule(object):
             "lab_grade_script": lab_grade_script,
             "lab_grade_checks": lab_grade_checks,
             "lab_grade_probes": lab_grade_probes,
+            "lab_grade_objective5": lab_grade_objective5,
+            "lab_grade_objective8": lab_grade_objective8,
             "lab_grade_report": lab_grade_report,
         }

@@ -6,7 +6,9 @@
 Each host is read with one read-only shell command (``observe_script``: its IPv4 addresses, how the kernel
 resolves each destination the topology routes, forwarding on routers, and each of its services asked one
 question in its own protocol); ``host_checks`` turns that output into checks, and ``probe_checks`` turns the
-reachability matrix's probe results into more. Every check names its objective, its host, what was expected
+reachability matrix's probe results into more. ``objective5_checks`` (Docker: the committed image and the
+container started from it) and ``objective8_checks`` (OpenStack: the snapshot and the resized server) turn the
+results of read-only module calls on the controller into checks. Every check names its objective, its host, what was expected
 and what was seen. ``report_*`` render the checks for a terminal, a Markdown report and JUnit XML.
 
 The lab may have been built by anyone, by hand or with our roles: only its effective state is read (addresses
@@ -26,10 +28,13 @@ from ansible_collections.virtlab.core.plugins.module_utils.topology.model import
 from ansible_collections.virtlab.core.plugins.module_utils.topology.probes import DEFAULT_REQUESTS
 from ansible_collections.virtlab.core.plugins.module_utils.topology.routing import routes, service_address
 
-# Which step of the lab each kind of check belongs to (lab-objectives: 9 the nodes and their services; 10-11
-# the routed networks: routes, forwarding, who reaches whom).
-OBJECTIVES = {"host": "9", "address": "9", "service": "9", "route": "10-11", "forwarding": "10-11",
-              "reach": "10-11"}
+# Which step of the lab each kind of check belongs to (lab-objectives: 5 Docker's containers and the committed
+# image; 8 OpenStack's snapshot and resized server; 9 the nodes and their services; 10-11 the routed networks:
+# routes, forwarding, who reaches whom).
+OBJECTIVES = {"container": "5", "image": "5", "server": "8", "snapshot": "8", "host": "9", "address": "9",
+              "service": "9", "route": "10-11", "forwarding": "10-11", "reach": "10-11"}
+# The host column of the checks that are not about a lab host: the engine or the cloud the controller asks.
+ENGINE, CLOUD = "docker", "openstack"
 SERVICE_TIMEOUT = 3
 
 
@@ -142,6 +147,75 @@ def probe_checks(results):
                        row["reached"] == row["expect"])
         check.update((key, row.get(key)) for key in ("src", "service", "address", "port", "detail"))
         checks.append(check)
+    return checks
+
+
+def _failure(result):
+    """Why a read-only module call gave no answer, or None."""
+    result = result or {}
+    if result.get("failed") or result.get("skipped"):
+        return (result.get("msg") or "no answer").splitlines()[0]
+    return None
+
+
+def _absent(result):
+    """What a check sees of a resource that is not there: absent, with the reason the read gave none."""
+    reason = _failure(result)
+    return "absent (%s)" % reason if reason else "absent"
+
+
+def _container(info):
+    """(status, image as it was named at run time, image id) from a docker_container_info result; status None
+    when the container does not exist."""
+    if not (info or {}).get("exists"):
+        return None, None, None
+    container = info.get("container") or {}
+    return ((container.get("State") or {}).get("Status"), (container.get("Config") or {}).get("Image"),
+            container.get("Image"))
+
+
+def objective5_checks(names, image_info, containers):
+    """Objective 5 on the Docker engine: the container that was changed runs, the image committed from it exists,
+    and a container started from that image runs. ``names``: {container, from_image, image (repository:tag)};
+    ``image_info``: docker_image_info's result for ``names.image``; ``containers``: {container name:
+    docker_container_info's result}."""
+    image = names["image"]
+    status = _container(containers.get(names["container"]))[0]
+    checks = [_check("container", ENGINE, "container %s runs" % names["container"], "running",
+                     status or _absent(containers.get(names["container"])), status == "running")]
+    images = [] if _failure(image_info) else ((image_info or {}).get("images") or [])
+    image_id = images[0].get("Id") if images else None
+    checks.append(_check("image", ENGINE, "image %s is committed" % image, "present",
+                         "present (%s)" % image_id.split(":")[-1][:12] if image_id else _absent(image_info),
+                         bool(image_id)))
+    status, named, used = _container(containers.get(names["from_image"]))
+    from_it = named == image or (image_id is not None and used == image_id)
+    checks.append(_check("container", ENGINE, "container %s runs from %s" % (names["from_image"], image),
+                         "running, image %s" % image,
+                         _absent(containers.get(names["from_image"])) if status is None else "%s, image %s" % (
+                             status, named),
+                         status == "running" and from_it))
+    return checks
+
+
+def objective8_checks(names, server_result, snapshot_result, bigger_flavor):
+    """Objective 8 on OpenStack: the VM's snapshot image is active, and the VM is active on the bigger flavor.
+    ``names``: {server, snapshot}; ``server_result``, ``snapshot_result``: the check-mode results of
+    openstack_server and openstack_server_snapshot for them (an image that does not exist yet has no id)."""
+    server = {} if _failure(server_result) else ((server_result or {}).get("server") or {})
+    absent = _absent(server_result)
+    checks = [
+        _check("server", CLOUD, "server %s is active" % names["server"], "ACTIVE",
+               server.get("status") or absent, server.get("status") == "ACTIVE"),
+        _check("server", CLOUD, "server %s is resized to %s" % (names["server"], bigger_flavor), bigger_flavor,
+               server.get("flavor") or absent, bool(server) and server.get("flavor") == bigger_flavor)]
+    image = {} if _failure(snapshot_result) else ((snapshot_result or {}).get("image") or {})
+    exists = bool(image.get("id"))  # check mode's answer for a snapshot still to take has no id
+    seen = image.get("status") if exists else _absent(snapshot_result)
+    of_it = not server.get("id") or image.get("server_id") in (None, server.get("id"))
+    checks.append(_check("snapshot", CLOUD, "snapshot %s of %s is active" % (names["snapshot"], names["server"]),
+                         "active", seen if of_it else "%s, of another server (%s)" % (seen, image.get("server_id")),
+                         exists and image.get("status") == "active" and of_it))
     return checks
 
 
