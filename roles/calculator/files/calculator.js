@@ -100,6 +100,12 @@ function loadConfig() {
       ...service,
       url,
       label: `${service.name} service at ${raw}`,
+      // Where requests go, worked out once rather than from the URL on every call.
+      target: {
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 address without its brackets
+        port: url.port || 80,
+        path: `${url.pathname}${url.search}`,
+      },
       // One keep-alive pool per operation service. Idle sockets are dropped after 4 s,
       // before the services' own 5 s keep-alive timeout can close them under a request.
       agent: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
@@ -322,7 +328,8 @@ function callService(ctx, name, a, b) {
     };
 
     const attempt = (isRetry) => {
-      const req = http.request(service.url, {
+      const req = http.request({
+        ...service.target,
         method: 'POST',
         agent: service.agent,
         headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(payload) },

@@ -63,8 +63,18 @@ function quote(text, max = 40) {
 function createService({ name, config }) {
   let closing = false; // set on SIGTERM/SIGINT
 
+  // A turn of the event loop's log lines go out in one write: on Linux a write to a pipe (journald's) or a file
+  // is a synchronous system call, and under load one per request is a blocking call per request.
+  let pending = [];
+  function flushLog() {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  }
   function log(line) {
-    process.stdout.write(`${new Date().toISOString()} ${name} ${line}\n`);
+    if (pending.length === 0) setImmediate(flushLog);
+    pending.push(`${new Date().toISOString()} ${name} ${line}\n`);
   }
 
   function send(res, status, text, headers = {}) {
@@ -176,6 +186,7 @@ function createService({ name, config }) {
       log(`${signal} received, shutting down`);
       const exit = () => {
         if (onExit) onExit();
+        flushLog();
         process.exit(0);
       };
       server.close(exit);
