@@ -10,7 +10,7 @@ STAMP    := $(VENV)/.requirements-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: lab test setup venv engine image tools destroy clean
+.PHONY: lab test setup venv engine image tools destroy clean bench
 
 lab: setup
 	ansible-playbook site.yml
@@ -36,6 +36,11 @@ image: engine
 
 tools:
 	bash scripts/ensure-tools.sh
+
+# How the lab's cost grows with its size, and the calculator under load: docs/benchmarks.md (not part of
+# make test; heavy: about half an hour on 2 cores). A quick run: make bench BENCH_ARGS="--sizes 4 16 --pairs 2".
+bench: setup
+	python scripts/bench.py $(BENCH_ARGS)
 
 # Remove the lab's containers and networks (the base image stays, for the next `make lab`).
 destroy: venv engine
