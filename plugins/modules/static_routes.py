@@ -16,7 +16,12 @@ description:
   - The equivalent of C(route add -net DEST gw VIA) for every declared route, done as one reconciliation. Runs on
     the node itself.
   - Reads the kernel's main routing table, adds missing routes, replaces those with the wrong next hop and, with
-    O(purge=true), removes gateway routes that are not declared (the default route is never touched).
+    O(purge=true), removes gateway routes that are not declared (the default route is managed only by
+    O(default_route)).
+  - Checks each route as the kernel resolves it (C(ip route get) for the route's first host and the
+    O(destinations) behind it). A route in the table whose destination resolves elsewhere (a route exception,
+    such as an accepted ICMP redirect, C(cache <redirected>)) is deleted and added again, which clears the
+    kernel's exceptions (C(ip route flush cache) needs a writable C(/proc/sys)).
   - Persists the routes (and forwarding) so they come back after a reboot - a oneshot systemd unit applies them
     at boot.
   - Reports C(changed) only when a route was really added, replaced or removed, or the persisted
@@ -65,12 +70,38 @@ options:
     type: list
     elements: str
     version_added: 0.3.0
+  destinations:
+    description:
+      - Addresses reached through O(routes) (the topology's hosts behind them). Each one that a route covers is
+        resolved with C(ip route get) and must go via that route's next hop, as must each route's first host
+        (always checked). Addresses no route covers are ignored.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
+  default_route:
+    description:
+      - The host's default route - V(absent) for none, or the next hop's address. Not managed when omitted.
+      - On Docker a node gets a default route via the Docker host's bridge on its first network; the Docker
+        inventory removes it where it would hand unrouted lab traffic to the Docker host (routers, C(outside)).
+    type: str
+    version_added: 0.3.0
+  redirects:
+    description:
+      - V(false) - the host neither accepts nor sends ICMP redirects (C(net.ipv4.conf.*.accept_redirects) and
+        C(send_redirects) 0 on C(all), C(default) and every interface but the loopback); V(true) - all of them 1.
+        Not managed when omitted.
+      - A host that accepts a router's redirect keeps a route exception that the routing table does not show.
+    type: bool
+    version_added: 0.3.0
 requirements:
   - iproute2 with JSON output (C(ip -j)) on the node
   - systemd on the node when O(persist=true)
 notes:
   - In an unprivileged container C(/proc/sys) is mounted read-only; with C(CAP_SYS_ADMIN) the module briefly
-    remounts it read-write to set forwarding, as the only way to change it without recreating the node.
+    remounts it read-write to set forwarding or the redirect sysctls, as the only way to change them without
+    recreating the node. Without it the task fails naming the sysctls (create the node with them set, as the Docker
+    backend does).
 """
 
 EXAMPLES = r"""
@@ -80,10 +111,19 @@ EXAMPLES = r"""
       - {dest: 10.77.3.0/24, via: 10.77.2.1}
       - {dest: 10.77.0.0/24, via: 10.77.1.1}
 
-- name: A router forwards, and needs no static route in this lab
+- name: A router forwards, sends no ICMP redirect, and has no default route
   virtlab.core.static_routes:
     routes: []
     forwarding: true
+    redirects: false
+    default_route: absent
+
+- name: The calculator node's route to pn3, checked as the kernel resolves each operation node's address
+  virtlab.core.static_routes:
+    routes:
+      - {dest: 10.77.3.0/24, via: 10.77.2.1}
+    destinations: [10.77.3.11, 10.77.3.12, 10.77.3.13, 10.77.3.14]
+    redirects: false
 """
 
 RETURN = r"""
@@ -117,6 +157,18 @@ persisted:
   returned: always
   type: list
   elements: str
+resolved:
+  description: How the kernel resolves each checked destination after the task, C(ADDRESS via GATEWAY).
+  returned: always
+  type: list
+  elements: str
+  sample: ["10.77.3.1 via 10.77.2.1", "10.77.3.11 via 10.77.2.1"]
+  version_added: 0.3.0
+default_route:
+  description: The default route's next hop after the task (null when there is none).
+  returned: always
+  type: str
+  version_added: 0.3.0
 actions:
   description: What the task did or, in check mode, would do, one line per step.
   returned: always
@@ -160,23 +212,42 @@ class StaticRoutesModule(NodeModule):
 
     apply_replace = apply_add
 
+    def apply_reinstall(self, action):
+        self.apply_remove(action)
+        self.ip_route("add", action.target, "via", action.details["via"])
+
+    def apply_remove_default(self, action):
+        self.ip_route("del", "default")
+
+    def apply_set_default(self, action):
+        self.ip_route("replace", "default", "via", action.details["via"])
+
     def apply_set_forwarding(self, action):
-        value = "%d\n" % action.details["value"]
+        self.write_sysctls({static_routes.FORWARD_SYSCTL: action.details["value"]})
+
+    def apply_set_redirects(self, action):
+        self.write_sysctls(action.details["values"])
+
+    def write_sysctls(self, values):
+        """Write {sysctl name: value}; a read-only /proc/sys (unprivileged container) is remounted for the writes,
+        then put back."""
+        def write_all():
+            for name, value in sorted(values.items()):
+                with open(static_routes.sysctl_path(name), "w") as handle:
+                    handle.write("%s\n" % value)
         try:
-            with open(static_routes.FORWARD_PATH, "w") as handle:
-                handle.write(value)
+            write_all()
             return
         except (IOError, OSError) as exc:
             if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
                 raise
-        # Read-only /proc/sys (unprivileged container): remount it for the write, then put it back.
         rc, unused_out, err = self.ansible.run_command(["mount", "-o", "remount,rw", "/proc/sys"])
         if rc != 0:
-            raise VirtlabError("cannot set net.ipv4.ip_forward: /proc/sys is read-only and remounting it failed "
-                               "(%s). Give the node CAP_SYS_ADMIN, or create it with the sysctl set." % err.strip())
+            raise VirtlabError("cannot set %s: /proc/sys is read-only and remounting it failed (%s). Give the node "
+                               "CAP_SYS_ADMIN, or create it with the sysctls set." % (", ".join(sorted(values)),
+                                                                                      err.strip()))
         try:
-            with open(static_routes.FORWARD_PATH, "w") as handle:
-                handle.write(value)
+            write_all()
         finally:
             self.ansible.run_command(["mount", "-o", "remount,ro", "/proc/sys"])
 

@@ -48,7 +48,11 @@ class InSyncShortcutAction(ActionBase):
         if validation.error_messages:
             return None  # the module reports them, as it always does
         params = validation.validated_parameters
-        observed = self._low_level_execute_command(self.concern.observe_command(params), sudoable=True)
+        try:
+            command = self.concern.observe_command(params)
+        except ValueError:
+            return None  # options the module refuses (it says why)
+        observed = self._low_level_execute_command(command, sudoable=True)
         if observed.get("rc") != 0:
             return None
         try:

@@ -153,8 +153,10 @@ def test_static_routes_plan_texts_and_result():
     assert result == dict(changed=True, actions=plan.texts(),
                           routes=["10.77.0.0/24 via 10.77.1.1", "10.77.3.0/24 via 10.77.2.1"],
                           added=["10.77.0.0/24 via 10.77.1.1"], replaced=["10.77.3.0/24 via 10.77.2.9 -> 10.77.2.1"],
-                          removed=["192.0.2.0/24 via 10.77.1.1"], forwarding=False, persisted=[])
-    in_place = static_routes.HostState(after.routes, False, {}, False)
+                          removed=["192.0.2.0/24 via 10.77.1.1"], forwarding=False, persisted=[],
+                          # each route's first host, as the kernel will resolve it once the plan is applied
+                          resolved=["10.77.0.1 via 10.77.1.1", "10.77.3.1 via 10.77.2.1"], default_route=None)
+    in_place = static_routes.HostState(after.routes, False, {}, False, resolved=after.resolved)
     assert not static_routes.plan(in_place, params), "routes in place: nothing to do"
     params = dict(params, persist=True, forwarding=True)
     persisting = static_routes.plan(in_place, params)

@@ -20,6 +20,28 @@ from ansible_collections.virtlab.core.plugins.module_utils.topology.model import
 
 # Every lab node may manage its routes (NET_ADMIN) and runs systemd without --privileged (SYS_ADMIN).
 NODE_CAPABILITIES = ["SYS_ADMIN", "NET_ADMIN"]
+NO_REDIRECTS = ("accept_redirects", "send_redirects")
+
+
+def node_sysctls(router, interfaces):
+    """A node's sysctls: forwarding on routers only, and no ICMP redirect accepted or sent. A host accepts one when
+    "all" or the interface says so, so each interface's is set too: Docker creates the ``interfaces`` (eth0, eth1,
+    ... in the order the node joins its networks) before it writes the sysctls, and an interface joined later (a
+    network created again) takes the "default" ones."""
+    sysctls = {"net.ipv4.ip_forward": 1 if router else 0}
+    for interface in ["all", "default"] + ["eth%d" % index for index in range(interfaces)]:
+        sysctls.update(("net.ipv4.conf.%s.%s" % (interface, name), 0) for name in NO_REDIRECTS)
+    return sysctls
+
+
+def default_route(topology, host, mgmt_network):
+    """The node's default route, as the static_routes role takes it: the nodes that join the management network
+    (they run a service and install packages) go out through its NAT; the others (the routers, outside) have none,
+    so that traffic for no lab network is refused where it is, never handed to the Docker host's bridge on a lab
+    network (Docker gives every container a default route via the bridge of its first network)."""
+    if host in service_nodes(topology):
+        return bridge_address(str(ipaddress.ip_network(mgmt_network["cidr"])))
+    return "absent"
 
 
 def bridge_address(cidr):
@@ -85,8 +107,8 @@ def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=Non
     Lab networks are internal and carry routed traffic; Docker's bridge takes each subnet's bridge_address.
     The NAT-ed management network (``mgmt_network``: {name, cidr}) is joined by the nodes that run a service
     (they install packages and publish the calculator's port). One node per host in ``hosts`` (ValueError for a
-    host the topology does not declare): routers forward (the topology model's is_router), every node has
-    NODE_CAPABILITIES.
+    host the topology does not declare): routers forward (the topology model's is_router), no node accepts or
+    sends ICMP redirects (node_sysctls), every node has NODE_CAPABILITIES.
 
     With ``engine_networks`` (the networks already on the engine, as subnet_conflicts takes them) and a state other
     than absent, a lab network that overlaps one of another name is refused (ValueError naming both), before
@@ -112,10 +134,10 @@ def docker_lab(topology, hosts, prefix, image, mgmt_network, published_ports=Non
     servers = service_nodes(topology)
     nodes = []
     for host in hosts:
+        joined = ([{"name": mgmt_network["name"]}] if host in servers else []) + attachments(topology, host, prefix)
         nodes.append(dict(
             name=prefix + host, hostname=host, image=image, capabilities=list(NODE_CAPABILITIES),
-            sysctls={"net.ipv4.ip_forward": 1 if is_router(topology, host) else 0},
-            networks=([{"name": mgmt_network["name"]}] if host in servers else []) + attachments(topology, host, prefix),
+            sysctls=node_sysctls(is_router(topology, host), len(joined)), networks=joined,
             published_ports=list((published_ports or {}).get(host) or []),
             labels=dict(labels, **{"virtlab.host": host}), state=state))
     return {"networks": networks, "nodes": nodes}

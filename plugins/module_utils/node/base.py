@@ -55,7 +55,10 @@ class NodeModule(VirtlabModule):
     read_error = "cannot read the host"
 
     def read(self):
-        script = self.concern.observe_command(self.params)
+        try:
+            script = self.concern.observe_command(self.params)
+        except ValueError as exc:  # options that name no host state (e.g. a destination that is no address)
+            raise VirtlabError(str(exc))
         rc, out, err = self.ansible.run_command(["/bin/sh", "-c", script])
         if rc != 0:
             raise VirtlabError("%s: %s" % (self.read_error, err.strip()), rc=rc)

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A host's static routes, IP forwarding and their boot-time persistence: how they are read, the one plan, the
-host as the plan leaves it, and the result.
+"""A host's static routes (as the kernel resolves them), its default route, IP forwarding, ICMP redirects and
+their boot-time persistence: how they are read, the one plan, the host as the plan leaves it, and the result.
 
 Shared by the static_routes module (which reads the host with observe_command() and parse_observation(),
 plans, and applies the plan) and its action plugin (which reads the host with the same command and parser and
@@ -29,6 +29,14 @@ FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward"
 FORWARD_SYSCTL = "net.ipv4.ip_forward"
 ROUTE_COMMAND = ["ip", "-j", "-4", "route", "show", "table", "main"]
 ADDRESS_COMMAND = ["ip", "-j", "addr", "show"]
+# One "PATH:VALUE" line per interface (all and default included) and redirect sysctl.
+REDIRECT_SYSCTLS = ("accept_redirects", "send_redirects")
+REDIRECTS_COMMAND = "grep -H . " + " ".join("/proc/sys/net/ipv4/conf/*/" + name for name in REDIRECT_SYSCTLS)
+NO_DEFAULT = "absent"
+# Whether the sysctls can be set: /proc/sys is writable, or it is read-only but the host may remount it
+# (CAP_SYS_ADMIN, bit 21 of the effective capabilities).
+SYSCTL_WRITABLE_TEST = ("[ -w %s ] || [ $(( 0x$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status) >> 21 & 1 )) "
+                        "-eq 1 ]" % FORWARD_PATH)
 
 ARGUMENT_SPEC = dict(
     routes=dict(type="list", elements="dict", default=[], options=dict(
@@ -39,26 +47,36 @@ ARGUMENT_SPEC = dict(
     forwarding=dict(type="bool"),
     persist=dict(type="bool", default=True),
     addresses=dict(type="list", elements="str"),
+    destinations=dict(type="list", elements="str", default=[]),
+    default_route=dict(type="str"),
+    redirects=dict(type="bool"),
 )
 
-# Applied at boot by the unit: one "DEST via VIA" per line, and "forwarding 0|1".
+# Applied at boot by the unit: one "DEST via VIA" per line, "forwarding 0|1", "redirects 0|1" and "default absent"
+# or "default via VIA".
 BOOT_SCRIPT = """#!/bin/sh
 # Written by virtlab.core.static_routes: re-applies the lab's static routes at boot.
 set -u
 status=0
+set_sysctl() {
+  if ! echo "$2" > "$1" 2>/dev/null; then
+    # Unprivileged containers mount /proc/sys read-only.
+    mount -o remount,rw /proc/sys && echo "$2" > "$1"; mount -o remount,ro /proc/sys
+  fi
+}
 while read -r kind a b; do
   case "$kind" in
     ''|'#'*) ;;
-    forwarding)
-      if ! echo "$a" > /proc/sys/net/ipv4/ip_forward 2>/dev/null; then
-        # Unprivileged containers mount /proc/sys read-only.
-        mount -o remount,rw /proc/sys && echo "$a" > /proc/sys/net/ipv4/ip_forward; mount -o remount,ro /proc/sys
-      fi ;;
+    forwarding) set_sysctl /proc/sys/net/ipv4/ip_forward "$a" ;;
+    redirects)
+      for f in %s; do set_sysctl "$f" "$a"; done ;;
+    default)
+      if [ "$a" = %s ]; then ip route del default 2>/dev/null; else ip route replace default via "$b" || status=1; fi ;;
     *) ip route replace "$kind" via "$b" || status=1 ;;
   esac
 done < %s
 exit $status
-""" % CONFIG_PATH
+""" % (" ".join("/proc/sys/net/ipv4/conf/*/" + name for name in REDIRECT_SYSCTLS), NO_DEFAULT, CONFIG_PATH)
 
 UNIT = """[Unit]
 Description=virtlab static routes and IP forwarding
@@ -78,10 +96,13 @@ WantedBy=multi-user.target
 class HostState:
     """What the decision needs to know about a host: {dest: via} gateway routes, forwarding, the persisted
     files' contents (None when missing), whether the boot unit is enabled, the IPv4 addresses {address/prefix:
-    interface}, the interfaces with no IPv4 address at all (where a lost address goes back) and the connected
-    routes {subnet: interface}."""
+    interface}, the interfaces with no IPv4 address at all (where a lost address goes back), the connected
+    routes {subnet: interface}, how the kernel resolves each probed destination {address: gateway, None when
+    on-link or unreachable}, the redirect sysctls {net.ipv4.conf.IF.NAME: "0"|"1"} and the default route's
+    gateway (None when there is none)."""
 
-    def __init__(self, routes, forwarding, files, unit_enabled, addresses=None, bare=None, connected=None):
+    def __init__(self, routes, forwarding, files, unit_enabled, addresses=None, bare=None, connected=None,
+                 **more):
         self.routes = routes
         self.forwarding = forwarding
         self.files = files
@@ -89,6 +110,15 @@ class HostState:
         self.addresses = addresses or {}
         self.bare = bare or []
         self.connected = connected or {}
+        self.resolved = more.get("resolved") or {}
+        self.redirects = more.get("redirects") or {}
+        self.default = more.get("default")
+        self.sysctl_writable = more.get("sysctl_writable", True)
+
+    def copy(self, **changes):
+        values = dict(vars(self))
+        values.update(changes)
+        return HostState(**values)
 
 
 def route_text(route):
@@ -119,6 +149,58 @@ def parse_kernel_routes(text):
         dest = entry["dst"] if "/" in entry["dst"] else entry["dst"] + "/32"
         routes[str(ipaddress.ip_network(dest, strict=False))] = entry["gateway"]
     return routes
+
+
+def parse_default(text):
+    """The default route's gateway in ``ip -j -4 route show table main`` (a device route: its device), or None."""
+    for entry in json.loads(text or "[]"):
+        if entry.get("dst") == "default":
+            return entry.get("gateway") or "dev " + str(entry.get("dev"))
+    return None
+
+
+def parse_resolution(text):
+    """The gateway of ``ip -j -4 route get ADDRESS`` (None when on-link, or empty output: unreachable)."""
+    entries = json.loads(text or "[]")
+    return entries[0].get("gateway") if entries else None
+
+
+def parse_redirects(text):
+    """{net.ipv4.conf.IF.NAME: value} from REDIRECTS_COMMAND's output; the loopback never gets a redirect."""
+    values = {}
+    for line in (text or "").splitlines():
+        path, sep, value = line.partition(":")
+        parts = path.split("/")
+        if sep and len(parts) == 8 and parts[6] != "lo":
+            values["net.ipv4.conf.%s.%s" % (parts[6], parts[7])] = value.strip()
+    return values
+
+
+def sysctl_path(name):
+    """The /proc/sys file of a sysctl name; an interface's name may hold dots (eth0.100)."""
+    if name.startswith("net.ipv4.conf."):
+        interface, unused_dot, key = name[len("net.ipv4.conf."):].rpartition(".")
+        return "/proc/sys/net/ipv4/conf/%s/%s" % (interface, key)
+    return "/proc/sys/" + name.replace(".", "/")
+
+
+def probes(desired, destinations):
+    """{address: declared destination} of the addresses whose resolution is checked: each route's first host, and
+    every address of ``destinations`` (the topology's hosts) that a declared route covers (the most specific)."""
+    networks = sorted((ipaddress.ip_network(dest) for dest in desired), key=lambda n: n.prefixlen, reverse=True)
+    found = {}
+    for network in networks:
+        first = network.network_address + (1 if network.num_addresses > 2 else 0)
+        found.setdefault(str(first), str(network))
+    for address in destinations or []:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError("destination %s is not an IPv4 address" % address)
+        covering = [n for n in networks if parsed in n]
+        if covering:
+            found.setdefault(str(parsed), str(covering[0]))
+    return found
 
 
 def parse_addresses(text):
@@ -189,17 +271,70 @@ def plan_routes(current, desired, purge):
     return added, replaced, removed
 
 
-def persisted_config(desired, forwarding):
+def persisted_config(desired, forwarding, params=None):
     lines = ["# Written by virtlab.core.static_routes; applied at boot by virtlab-static-routes.service."]
     if forwarding is not None:
         lines.append("forwarding %d" % int(forwarding))
+    params = params or {}
+    if params.get("redirects") is not None:
+        lines.append("redirects %d" % int(params["redirects"]))
+    if params.get("default_route"):
+        lines.append("default " + default_text(params["default_route"]))
     lines.extend(route_text({"dest": d, "via": v}) for d, v in sorted(desired.items()))
     return "\n".join(lines) + "\n"
 
 
-def persisted_files(desired, forwarding):
+def default_text(gateway):
+    return NO_DEFAULT if gateway in (None, NO_DEFAULT) else "via " + gateway
+
+
+def normalise_default(value):
+    """The declared default route: None (not managed), NO_DEFAULT or the gateway address; ValueError otherwise."""
+    if value is None or value == NO_DEFAULT:
+        return value
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("default_route %s is neither an IPv4 address nor %s" % (value, NO_DEFAULT))
+
+
+def plan_resolution(state, desired, params, changed):
+    """[(dest, via, address, seen)] for each declared route already in the table whose probed destination the
+    kernel resolves elsewhere (a route exception such as an accepted ICMP redirect): ``changed`` are the routes
+    the plan adds or replaces anyway."""
+    wrong = {}
+    for address, dest in sorted(probes(desired, params.get("destinations")).items()):
+        via = desired[dest]
+        seen = state.resolved.get(address)
+        if dest not in changed and state.routes.get(dest) == via and seen != via:
+            wrong.setdefault(dest, (dest, via, address, seen))
+    return [wrong[dest] for dest in sorted(wrong)]
+
+
+def plan_redirects(state, params):
+    """{sysctl: value} of the redirect sysctls to set (every interface's, all and default); none when the host
+    cannot set them (redirects_warning says so)."""
+    if params.get("redirects") is None or not state.sysctl_writable:
+        return {}
+    value = str(int(params["redirects"]))
+    return dict((name, value) for name, seen in sorted(state.redirects.items()) if seen != value)
+
+
+def redirects_warning(state, params):
+    """The warning of a host whose redirect sysctls differ but cannot be set, or None."""
+    if params.get("redirects") is None or state.sysctl_writable:
+        return None
+    value = str(int(params["redirects"]))
+    wrong = sorted(name for name, seen in state.redirects.items() if seen != value)
+    if not wrong:
+        return None
+    return ("%s not set to %s: /proc/sys is read-only here and the host may not remount it (no CAP_SYS_ADMIN); set "
+            "them where the node is created" % (", ".join(wrong), value))
+
+
+def persisted_files(desired, forwarding, params=None):
     """[(path, content, mode)] of the boot-time configuration."""
-    return [(CONFIG_PATH, persisted_config(desired, forwarding), 0o644),
+    return [(CONFIG_PATH, persisted_config(desired, forwarding, params), 0o644),
             (SCRIPT_PATH, BOOT_SCRIPT, 0o755),
             (UNIT_PATH, UNIT, 0o644)]
 
@@ -225,11 +360,27 @@ def plan(state, params):
     for route in replaced:
         actions.add("replace", route["dest"], text="replaced {target} via {old} -> {via}", via=route["via"],
                     old=route["old"])
+    # Deleting and adding the route again clears the kernel's exceptions (/proc/sys is read-only in containers:
+    # no "ip route flush cache").
+    changed = set(route["dest"] for route in added + replaced)
+    for dest, via, address, seen in plan_resolution(state, desired, params, changed):
+        actions.add("reinstall", dest, text="re-installed {target} via {via} ({address} resolved via {seen})",
+                    via=via, address=address, seen=seen or "no gateway")
+    default = normalise_default(params.get("default_route"))
+    if default == NO_DEFAULT and state.default is not None:
+        actions.add("remove default", "default", text="removed the default route via {via}", via=state.default)
+    elif default not in (None, NO_DEFAULT) and state.default != default:
+        actions.add("set default", "default", text="set the default route via {via}", via=default)
     forwarding = params["forwarding"]
     if forwarding is not None and forwarding != state.forwarding:
         actions.add("set forwarding", FORWARD_SYSCTL, text="set {target} to {value}", value=int(forwarding))
+    redirects = plan_redirects(state, params)
+    if redirects:
+        actions.add("set redirects", "net.ipv4.conf", text="set {count} redirect sysctls to {value} ({names})",
+                    values=redirects, count=len(redirects), value=int(params["redirects"]),
+                    names=", ".join(sorted(redirects)))
     if params["persist"]:
-        for path, content, mode in persisted_files(desired, forwarding):
+        for path, content, mode in persisted_files(desired, forwarding, params):
             if state.files.get(path) != content:
                 actions.add("write", path, text="wrote {target}", content=content, mode=mode)
         if not state.unit_enabled:
@@ -256,8 +407,44 @@ def expected(state, actions, params):
             connected[str(ipaddress.ip_interface(action.target).network)] = action.details["device"]
         elif action.verb == "restore connected route":
             connected[action.target] = action.details["device"]
-    return HostState(routes, forwarding, files, state.unit_enabled or actions.has("enable"), addresses, bare,
-                     connected)
+    resolved = dict(state.resolved)
+    probed = probes(normalise_routes(params["routes"]), params.get("destinations"))
+    for action in actions:
+        if action.verb in ("add", "replace", "reinstall"):
+            resolved.update((address, action.details["via"]) for address, dest in probed.items()
+                            if dest == action.target)
+    redirects = dict(state.redirects)
+    for action in actions:
+        if action.verb == "set redirects":
+            redirects.update(action.details["values"])
+    default = state.default
+    if actions.has("remove default"):
+        default = None
+    elif actions.has("set default"):
+        default = actions.get("set default").details["via"]
+    return state.copy(routes=routes, forwarding=forwarding, files=files,
+                      unit_enabled=state.unit_enabled or actions.has("enable"), addresses=addresses, bare=bare,
+                      connected=connected, resolved=resolved, redirects=redirects, default=default)
+
+
+def network_text(state, params):
+    """The host's lab networking as the diff shows it: the declared addresses and their connected routes, the
+    gateway routes, how each probed destination resolves, the default route, forwarding and the redirect
+    sysctls (those two when managed)."""
+    lines = []
+    for address in normalise_addresses(params.get("addresses")):
+        subnet = str(ipaddress.ip_interface(address).network)
+        lines.append("address %s on %s" % (address, state.addresses.get(address) or "(none)"))
+        lines.append("connected %s on %s" % (subnet, state.connected.get(subnet) or "(none)"))
+    lines.extend(routes_lines(state.routes))
+    lines.extend("resolve %s via %s" % (address, state.resolved.get(address) or "no gateway")
+                 for address in sorted(probes(normalise_routes(params["routes"]), params.get("destinations"))))
+    if params.get("default_route") is not None:
+        lines.append("default " + default_text(state.default))
+    lines.append("forwarding %s" % int(state.forwarding))
+    if params.get("redirects") is not None:
+        lines.extend("%s = %s" % item for item in sorted(state.redirects.items()))
+    return "".join(line + "\n" for line in lines)
 
 
 def routes_lines(routes):
@@ -277,24 +464,16 @@ def result(before, after, actions, params, want_diff):
         removed=routes_of("remove"),
         forwarding=after.forwarding,
         persisted=[a.target if a.verb == "write" else a.render() for a in actions if a.verb in ("write", "enable")],
+        resolved=["%s via %s" % (address, after.resolved.get(address) or "no gateway")
+                  for address in sorted(probes(normalise_routes(params["routes"]), params.get("destinations")))],
+        default_route=after.default,
     )
+    warning = redirects_warning(after, params)
+    if warning:
+        outcome["warnings"] = [warning]
     if want_diff:
-        declared = normalise_addresses(params.get("addresses"))
-
-        def network_lines(state):
-            """The declared addresses and their connected routes as the host has them."""
-            lines = []
-            for address in declared:
-                subnet = str(ipaddress.ip_interface(address).network)
-                lines.append("address %s on %s\n" % (address, state.addresses.get(address) or "(none)"))
-                lines.append("connected %s on %s\n" % (subnet, state.connected.get(subnet) or "(none)"))
-            return "".join(lines)
         outcome["diff"] = [{"before_header": "routes (kernel)", "after_header": "routes (declared)",
-                            "before": network_lines(before)
-                            + "".join(line + "\n" for line in routes_lines(before.routes))
-                            + "forwarding %s\n" % int(before.forwarding),
-                            "after": network_lines(after) + "".join(line + "\n" for line in outcome["routes"])
-                            + "forwarding %s\n" % int(after.forwarding)}]
+                            "before": network_text(before, params), "after": network_text(after, params)}]
         outcome["diff"].extend({"before_header": a.target, "after_header": a.target,
                                 "before": before.files.get(a.target) or "", "after": a.details["content"]}
                                for a in actions if a.verb == "write")
@@ -303,21 +482,34 @@ def result(before, after, actions, params, want_diff):
 
 # Reading a host -----------------------------------------------------------------------------------------------
 def observe_command(params=None):
-    """One POSIX shell command printing everything HostState holds; see parse_observation. The same for every
-    task (``params`` is not needed)."""
+    """One POSIX shell command printing everything HostState holds; see parse_observation. ``params`` (the
+    module's options) name the destinations to resolve (``ip route get``, as the kernel routes a packet); a
+    destination the kernel cannot route prints nothing. ValueError for a route or destination that is not an
+    address."""
+    params = params or {}
+    resolve = sorted(probes(normalise_routes(params.get("routes") or []), params.get("destinations")))
     return observe.script([observe.command("output", "routes", " ".join(ROUTE_COMMAND)),
                            observe.command("output", "addresses", " ".join(ADDRESS_COMMAND)),
-                           observe.command("output", "forwarding", "cat " + FORWARD_PATH)]
+                           observe.command("output", "forwarding", "cat " + FORWARD_PATH),
+                           observe.command("output", "redirects", REDIRECTS_COMMAND + " 2>/dev/null || true")]
+                          + [observe.command("resolve", address, "ip -j -4 route get %s 2>/dev/null || true"
+                                             % address) for address in resolve]
                           + [observe.file_command(path) for path, unused_1, unused_2 in persisted_files({}, None)]
-                          + [observe.flag_command("unit-enabled", "[ -L %s ]" % WANTS_LINK)])
+                          + [observe.flag_command("unit-enabled", "[ -L %s ]" % WANTS_LINK),
+                             observe.flag_command("sysctl-writable", SYSCTL_WRITABLE_TEST)])
 
 
 def parse_observation(text):
     """HostState from the output of observe_command(); ValueError when it is not what that command prints."""
-    files, flags, outputs = observe.files_and_flags(observe.parse_sections(text))
+    sections = observe.parse_sections(text)
+    files, flags, outputs = observe.files_and_flags(section for section in sections if section[0] != "resolve")
     if "routes" not in outputs or "forwarding" not in outputs or "unit-enabled" not in flags:
         raise ValueError("incomplete static routes observation")
     return HostState(parse_kernel_routes(outputs["routes"]), outputs["forwarding"].strip() == "1",
                      dict((path, None if entry is None else entry[1]) for path, entry in files.items()),
                      flags["unit-enabled"], *parse_addresses(outputs.get("addresses")),
-                     connected=parse_connected(outputs["routes"]))
+                     connected=parse_connected(outputs["routes"]),
+                     resolved=dict((name, parse_resolution(content)) for kind, name, content in sections
+                                   if kind == "resolve"),
+                     redirects=parse_redirects(outputs.get("redirects")), default=parse_default(outputs["routes"]),
+                     sysctl_writable=flags.get("sysctl-writable", True))

@@ -41,12 +41,22 @@ def test_docker_lab_declares_every_network_and_one_node_per_host():
                for n in lab["networks"] if n["name"] != "lab-mgmt"), "the gateway is the reserved address"
     nodes = dict((n["hostname"], n) for n in lab["nodes"])
     assert sorted(nodes) == ["cs", "rt2"], "only the hosts asked for"
-    assert nodes["rt2"]["sysctls"] == {"net.ipv4.ip_forward": 1} and nodes["cs"]["sysctls"]["net.ipv4.ip_forward"] == 0
+    assert nodes["rt2"]["sysctls"]["net.ipv4.ip_forward"] == 1 and nodes["cs"]["sysctls"]["net.ipv4.ip_forward"] == 0
+    # No redirect accepted or sent: all, default (interfaces joined later) and each of the node's interfaces.
+    assert dict((k, v) for k, v in nodes["rt2"]["sysctls"].items() if "redirects" in k) == dict(
+        ("net.ipv4.conf.%s.%s_redirects" % (i, kind), 0) for i in ("all", "default", "eth0", "eth1")
+        for kind in ("accept", "send"))
+    assert "net.ipv4.conf.eth2.accept_redirects" in nodes["cs"]["sysctls"], "cs joins three networks"
     assert nodes["cs"]["networks"] == [{"name": "lab-mgmt"}, {"name": "lab-pn1", "ipv4_address": "10.77.1.10"},
                                        {"name": "lab-pn2", "ipv4_address": "10.77.2.10"}]
     assert nodes["rt2"]["networks"][0]["name"] == "lab-pn2", "a router runs no service: no management network"
     assert nodes["cs"]["published_ports"] == ["127.0.0.1:50000:50000"] and nodes["rt2"]["published_ports"] == []
     assert nodes["cs"]["labels"] == {"virtlab.lab": "lab-", "virtlab.host": "cs"}
+
+
+def test_only_the_nodes_on_the_management_network_have_a_default_route_its_nat():
+    routes = dict((host, docker_adapter.default_route(LAB, host, MGMT)) for host in ("rt1", "rt2", "cs", "sum", "outside"))
+    assert routes == {"rt1": "absent", "rt2": "absent", "cs": "10.9.0.254", "sum": "10.9.0.254", "outside": "absent"}
 
 
 def test_docker_lab_is_exactly_the_modules_input():
