@@ -30,6 +30,7 @@ from __future__ import print_function
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -236,35 +237,57 @@ def slope(points):
             / sum((x - mean_x) ** 2 for x, unused_y in points))
 
 
-def table(results):
+def table(labs):
     """Markdown rows of every lab and scenario, and the per-host costs of the labs behind one router."""
     lines = ["| lab | hosts | run | pairs | median s | min s | max s | ping median s | ratio to ping median "
              "(min-max) | controller peak MiB | controller CPU s |",
              "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|"]
-    for lab, samples in results:
+    for lab in labs:
         for scenario in ("converge", "noop", "repair"):
-            rows = samples[scenario]
+            rows = lab["samples"][scenario]
             if not rows:
                 continue
             site, ping, ratio = (stats([r[key] for r in rows]) for key in ("site", "ping", "ratio"))
             lines.append("| %s | %d | %s | %d | %.1f | %.1f | %.1f | %.1f | %.2fx (%.2f-%.2fx) | %.0f | %.1f |" % (
-                lab.name, lab.hosts, scenario, len(rows), site[0], site[1], site[2], ping[0], ratio[0], ratio[1],
-                ratio[2], max(r["rss"] for r in rows), statistics.median(r["cpu"] for r in rows)))
-    narrow = [(lab, samples) for lab, samples in results if lab.routers == 1]
+                lab["name"], lab["hosts"], scenario, len(rows), site[0], site[1], site[2], ping[0], ratio[0],
+                ratio[1], ratio[2], max(r["rss"] for r in rows), statistics.median(r["cpu"] for r in rows)))
+    narrow = [lab for lab in labs if lab["routers"] == 1]
     per_host = []
     for scenario in ("converge", "noop", "repair"):
-        points = [(lab.hosts, statistics.median(r["site"] for r in samples[scenario]))
-                  for lab, samples in narrow if samples[scenario]]
-        pings = [(lab.hosts, statistics.median(r["ping"] for r in samples[scenario]))
-                 for lab, samples in narrow if samples[scenario]]
-        memory = [(lab.hosts, max(r["rss"] for r in samples[scenario])) for lab, samples in narrow
-                  if samples[scenario]]
-        if slope(points) is not None:
-            per_host.append("| %s | %.3f | %.3f | %.2f |" % (scenario, slope(points), slope(pings), slope(memory)))
+        measured = [lab for lab in narrow if lab["samples"][scenario]]
+        points = dict((key, [(lab["hosts"], statistics.median(r[key] for r in lab["samples"][scenario]))
+                             for lab in measured]) for key in ("site", "ping", "rss"))
+        if slope(points["site"]) is not None:
+            per_host.append("| %s | %.3f | %.3f | %.2f |" % (
+                scenario, slope(points["site"]), slope(points["ping"]), slope(points["rss"])))
     if per_host:
         lines += ["", "Cost of one more host (least squares over the labs behind one router):", "",
                   "| run | site.yml s per host | ping s per host | controller peak MiB per host |",
                   "|---|---:|---:|---:|"] + per_host
+    return lines
+
+
+def report(runs):
+    """The figures of one or more saved runs (--save), as Markdown lines."""
+    lines = []
+    for run in runs:
+        lines.append("Measured %s UTC on %s. Load average before %s, after %s." % (
+            run["started"], run["machine"], run["load_before"], run["load_after"]))
+    labs = [lab for run in runs for lab in run["labs"]]
+    lines += [""] + table(labs)
+    for lab in labs:
+        if lab.get("profile"):
+            lines += ["", "Slowest tasks of one no-op run of %s (%d hosts, ansible.posix.profile_tasks):" % (
+                lab["name"], lab["hosts"]), ""] + ["- %.2f s %s" % (sec, task) for task, sec in lab["profile"]]
+    for run in runs:
+        load = run.get("load")
+        if load:
+            lines += ["", "The calculator under load (scripts/bench_load.py: its five services on loopback, ab with "
+                      "%d keep-alive clients for %d s, body %s): %.0f requests/s, p50 %d ms, p99 %d ms, %d requests, "
+                      "%d failed (target: >= %.0f requests/s, p99 <= %.0f ms)." % (
+                          load["clients"], load["seconds"], load["expression"], load["rps"], load["p50_ms"],
+                          load["p99_ms"], load["complete"], load["failed"], bench_load.TARGET["rps"],
+                          bench_load.TARGET["p99_ms"])]
     return lines
 
 
@@ -291,6 +314,10 @@ def main():
                         help="first converges per lab, each from a destroyed lab (1; the lab is built by the first)")
     parser.add_argument("--profile", action="store_true", help="one more no-op run per lab with profile_tasks")
     parser.add_argument("--no-load", action="store_true", help="leave the calculator's load test out")
+    parser.add_argument("--save", help="also write the run's samples to this JSON file")
+    parser.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md as it is")
+    parser.add_argument("--report", nargs="+", metavar="JSON",
+                        help="measure nothing: write the figures of these saved runs into docs/benchmarks.md")
     parser.add_argument("--smoke", action="store_true",
                         help="size 4 only, 2 pairs, nothing written; fails when the no-op run exceeds %.0fx ping"
                         % SMOKE_NOOP_LIMIT)
@@ -301,47 +328,49 @@ def main():
     if args.pairs < 1 or args.converge_runs < 1:
         parser.error("--pairs and --converge-runs must be 1 or more")
 
-    started, load_before = datetime.datetime.now(datetime.timezone.utc), loadavg()
+    if args.report:
+        runs = []
+        for path in args.report:
+            with open(path) as handle:
+                runs.append(json.load(handle))
+        lines = report(runs)
+        print("\n".join(lines))
+        write_doc(lines)
+        return
+    run = {"started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+           "machine": describe_machine(), "load_before": loadavg(), "labs": []}
     subprocess.run(["bash", os.path.join(REPO, "scripts", "bench-node-image.sh")], check=True)
     specs = [("n%d" % size, size, 1) for size in args.sizes]
     if not args.no_wide:
         specs.append(("wide%dx%d" % tuple(args.wide), args.wide[0], args.wide[1]))
     workdir = tempfile.mkdtemp(prefix="virtlab-bench.")
-    results, profiles = [], []
     lab = None
     try:
         for name, operations, routers in specs:
             lab = Lab(name, operations, routers, workdir)
-            results.append((lab, measure(lab, args.pairs, args.converge_runs, lambda line: print(line, flush=True))))
-            if args.profile:
-                profiles.append((lab, lab.profile()))
+            samples = measure(lab, args.pairs, args.converge_runs, lambda line: print(line, flush=True))
+            run["labs"].append({"name": name, "hosts": lab.hosts, "operations": operations, "routers": routers,
+                                "samples": samples, "profile": lab.profile() if args.profile else None})
             lab.destroy()
             lab = None
     finally:
         if lab is not None:
             lab.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
-
-    lines = ["Measured %s UTC on %s. Load average before %s, after %s." % (
-        started.strftime("%Y-%m-%d %H:%M"), describe_machine(), load_before, loadavg()), ""] + table(results)
-    for lab, slowest in profiles:
-        lines += ["", "Slowest tasks of one no-op run of %s (%d hosts, ansible.posix.profile_tasks):" % (
-            lab.name, lab.hosts), ""] + ["- %.2f s %s" % (seconds, task) for task, seconds in slowest]
     if not args.no_load:
-        load = bench_load.run(32, 20, "(5+6)*2")
-        lines += ["", "The calculator under load (scripts/bench_load.py: its five services on loopback, ab with %d "
-                  "keep-alive clients for %d s, body %s): %.0f requests/s, p50 %d ms, p99 %d ms, %d requests, "
-                  "%d failed (target: >= %.0f requests/s, p99 <= %.0f ms)." % (
-                      load["clients"], load["seconds"], load["expression"], load["rps"], load["p50_ms"],
-                      load["p99_ms"], load["complete"], load["failed"], bench_load.TARGET["rps"],
-                      bench_load.TARGET["p99_ms"])]
+        run["load"] = bench_load.run(32, 20, "(5+6)*2")
+    run["load_after"] = loadavg()
+    if args.save:
+        with open(args.save, "w") as handle:
+            json.dump(run, handle, indent=1)
+    lines = report([run])
     print("\n".join(lines))
     if args.smoke:
-        noop = statistics.median(r["ratio"] for r in results[0][1]["noop"])
+        noop = statistics.median(r["ratio"] for r in run["labs"][0]["samples"]["noop"])
         if noop > SMOKE_NOOP_LIMIT:
             sys.exit("no-op re-run of the 4-operation lab took %.2fx ping: more than %.1fx" % (noop, SMOKE_NOOP_LIMIT))
         print("smoke: no-op re-run %.2fx ping (limit %.1fx)" % (noop, SMOKE_NOOP_LIMIT))
-    else:
+    elif not args.no_write:
         write_doc(lines)
 
 
