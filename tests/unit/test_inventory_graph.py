@@ -47,11 +47,12 @@ def plain(value):
 @pytest.fixture(scope="module", params=["docker", "proxmox", "virtualbox"])
 def listed(request):
     data = json.loads(inventory(request.param, "--list"))
-    return request.param, dict((g, v) for g, v in data.items() if g != "_meta"), plain(data["_meta"]["hostvars"])
+    return (request.param, dict((g, v) for g, v in data.items() if g != "_meta"), plain(data["_meta"]["hostvars"]),
+            data["_meta"]["hostvars"])
 
 
 def test_the_same_groups_and_hosts_as_before(listed):
-    backend, groups, _ = listed
+    backend, groups, _, _ = listed
     for group, hosts in BEFORE.items():
         assert groups[group]["hosts"] == hosts, group
     assert sorted(groups["lab"]["children"]) == sorted(list(BEFORE) + ["nodes"])
@@ -63,7 +64,7 @@ def test_the_same_groups_and_hosts_as_before(listed):
 
 
 def test_each_host_is_reached_as_before(listed):
-    backend, _, hostvars = listed
+    backend, _, hostvars, _ = listed
     assert hostvars["localhost"]["ansible_connection"] == "local"
     for host in LAB:
         variables = hostvars[host]
@@ -95,3 +96,11 @@ def test_graph_shows_the_lab(backend):
 def test_proxmox_nodes_group():
     graph = inventory("proxmox", "--graph", "proxmox_nodes")
     assert "|--pve1" in graph and "|--pve2" in graph
+
+
+def test_the_group_vars_topology_file_stays_trusted(listed):
+    """The plugin reads group_vars/all/topology.yml past the loader's cache: the group_vars read the same file as
+    templates, and a copy cached by the plugin would reach them untrusted (shown as __ansible_unsafe)."""
+    raw = listed[3]["cs"]
+    assert "__ansible_unsafe" not in json.dumps(raw["virtlab_topology_declared"])
+    assert "__ansible_unsafe" not in json.dumps(raw["virtlab_outside_host"])
