@@ -96,6 +96,15 @@ options:
     description: Public SSH keys for root, installed on creation only.
     type: list
     elements: str
+  features:
+    description:
+      - Features of the CT, for example C(nesting) (V(true)), which an unprivileged CT with systemd 252 or newer
+        (Debian 12) needs; without it Proxmox VE 8 warns when it starts the CT, and systemd units that use
+        C(ProtectSystem=) or C(PrivateTmp=) fail inside it.
+      - C(nesting), C(keyctl), C(fuse), C(mknod) and C(force_rw_sys) are booleans, C(mount) a string
+        (V(nfs;cifs)). Only the features given are compared; the CT's others are kept.
+      - On a running CT a change stays pending until its next start (see RV(pending)).
+    type: dict
   interfaces:
     description:
       - The CT's network interfaces; item N is C(netN). When given, interfaces beyond the
@@ -254,6 +263,10 @@ ct:
       description: Size of the root disk.
       type: str
       sample: 8G
+    features:
+      description: The CT's features (C(nesting), C(keyctl), ... as booleans, C(mount) as a string).
+      type: dict
+      sample: {nesting: true}
     interfaces:
       description: Network interfaces, item N being C(netN), with their parsed properties.
       type: list
@@ -301,6 +314,7 @@ class ProxmoxCt(ProxmoxModule):
         unprivileged=dict(type="bool"),
         password=dict(type="str", no_log=True),
         ssh_public_keys=dict(type="list", elements="str", no_log=False),
+        features=dict(type="dict"),
         interfaces=dict(type="list", elements="dict", options=dict(
             name=dict(type="str"),
             bridge=dict(type="str", required=True),

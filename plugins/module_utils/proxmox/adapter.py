@@ -17,9 +17,11 @@ __metaclass__ = type
 
 from ansible_collections.virtlab.core.plugins.module_utils.topology.model import interfaces
 
-# The size and kind of a lab CT unless ``settings.ct`` says otherwise: small, unprivileged, and moved in
-# restart mode when its node changes (LXC has no live migration).
-CT_DEFAULTS = {"cores": 1, "memory": 512, "swap": 256, "unprivileged": True, "migration": "restart"}
+# The size and kind of a lab CT unless ``settings.ct`` says otherwise: small, unprivileged with nesting (the
+# guests' systemd 252 needs it, and Proxmox 8 warns without it), and moved in restart mode when its node changes
+# (LXC has no live migration).
+CT_DEFAULTS = {"cores": 1, "memory": 512, "swap": 256, "unprivileged": True, "features": {"nesting": True},
+               "migration": "restart"}
 STATES = ("started", "stopped", "absent")
 
 
@@ -52,7 +54,7 @@ def proxmox_lab(topology, hosts, settings, state="started"):
 
     ``hosts``: {HOST: {vmid, node, address}} - where each host's CT lives and its management address (from the
     inventory). ``settings``: {template, storage, disk_size, ssh_public_keys, mgmt: {bridge, prefix, gateway},
-    networks: {NETWORK: {bridge, tag}}, ct: {cores, memory, swap, unprivileged, migration}} (``ct`` overrides
+    networks: {NETWORK: {bridge, tag}}, ct: {cores, memory, swap, unprivileged, features, migration}} (``ct`` overrides
     CT_DEFAULTS). ``state``: started, stopped or absent; an absent CT is stopped first.
     """
     if state not in STATES:

@@ -14,6 +14,7 @@ import ipaddress
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties import (
+    format_property_string,
     format_size_gib,
     net_differences,
     net_to_api,
@@ -27,6 +28,21 @@ from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties im
 # Values the API uses when a key is missing from a CT's config.
 CONFIG_DEFAULTS = {"memory": 512, "swap": 512, "onboot": False, "unprivileged": False}
 SCALAR_KEYS = ("hostname", "cores", "memory", "swap", "onboot")
+
+
+# The boolean features of an LXC CT; the others (mount, ...) are strings.
+BOOL_FEATURES = ("nesting", "keyctl", "fuse", "mknod", "force_rw_sys")
+
+
+def normalise_features(features):
+    """{name: bool or str} from a parsed ``features`` property string or the declared option."""
+    return dict((key, to_bool(value) if key in BOOL_FEATURES else str(value))
+                for key, value in (features or {}).items() if value is not None)
+
+
+def features_to_api(features):
+    return format_property_string(dict((key, int(value) if isinstance(value, bool) else value)
+                                       for key, value in features.items()))
 
 
 def net_index(key):
@@ -60,6 +76,7 @@ def ct_view(entry, config, status):
         unprivileged=to_bool(config.get("unprivileged", CONFIG_DEFAULTS["unprivileged"])),
         storage=rootfs.get("storage"),
         disk_size=format_size_gib(rootfs["size"]) if rootfs.get("size") else None,
+        features=normalise_features(parse_property_string(config.get("features"))),
         interfaces=[interfaces[index] for index in sorted(interfaces)],
         _net_indexes=sorted(interfaces),
     )
@@ -129,7 +146,11 @@ def desired(params):
     scalars = dict((key, params[key]) for key in SCALAR_KEYS)
     if params["vmid"] is None:
         scalars["hostname"] = None  # it identifies the CT, it is not a value to set
-    return dict(scalars=scalars, interfaces=interfaces, disk_bytes=disk_bytes)
+    try:
+        features = None if params.get("features") is None else normalise_features(params["features"])
+    except ValueError as exc:
+        raise VirtlabError("features: %s (%s are true or false)" % (exc, ", ".join(BOOL_FEATURES)))
+    return dict(scalars=scalars, interfaces=interfaces, disk_bytes=disk_bytes, features=features)
 
 
 def config_changes(current, want):
@@ -137,6 +158,9 @@ def config_changes(current, want):
     update = {}
     for key, (_have, value) in differences(current, want["scalars"]).items():
         update[key] = int(value) if isinstance(value, bool) else value
+    if want["features"] and any(current["features"].get(key) != value for key, value in want["features"].items()):
+        # Only the declared features are compared; the others are kept.
+        update["features"] = features_to_api(dict(current["features"], **want["features"]))
     delete = []
     if want["interfaces"] is not None:
         indexes = current["_net_indexes"]
@@ -155,7 +179,9 @@ def updated_view(current, update, delete):
     """The keys of the CT's view that ``update`` and ``delete`` change, as they will read."""
     changed = {}
     for key, value in update.items():
-        if net_index(key) is None:
+        if key == "features":
+            changed[key] = normalise_features(parse_property_string(value))
+        elif net_index(key) is None:
             changed[key] = bool(value) if key == "onboot" else value
     if any(net_index(key) is not None for key in update) or delete:
         nets = dict(zip(current["_net_indexes"], current["interfaces"]))
@@ -178,6 +204,8 @@ def create_parameters(params, want, vmid):
                   onboot=int(params["onboot"]) if params["onboot"] is not None else None)
     if params["ssh_public_keys"]:
         create["ssh-public-keys"] = "\n".join(params["ssh_public_keys"]) + "\n"
+    if want["features"]:
+        create["features"] = features_to_api(want["features"])
     if want["disk_bytes"] is not None:
         gib = want["disk_bytes"] / 1024.0 ** 3
         create["rootfs"] = "%s:%s" % (params["storage"] or "local",
@@ -198,4 +226,4 @@ def created_view(params, want, vmid, running):
                 onboot=bool(params["onboot"]), unprivileged=bool(params["unprivileged"]),
                 storage=params["storage"],
                 disk_size=format_size_gib(want["disk_bytes"]) if want["disk_bytes"] is not None else None,
-                interfaces=want["interfaces"] or [])
+                features=want["features"] or {}, interfaces=want["interfaces"] or [])

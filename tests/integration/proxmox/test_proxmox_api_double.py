@@ -4,7 +4,6 @@ so the module tests above exercise the real API's behaviour."""
 
 import time
 
-import proxmoxer
 import pytest
 import requests
 from proxmoxer.core import ResourceException

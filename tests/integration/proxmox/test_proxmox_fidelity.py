@@ -106,6 +106,16 @@ def test_start_without_nesting_ends_with_warnings_which_are_success_and_reported
     assert warnings == ["start of CT 100 on pve1: Systemd 252 detected. You may need to enable nesting."]
 
 
+def test_a_ct_with_nesting_starts_without_the_warning_and_stays_unchanged(pve, run_module, warnings):
+    result = started(pve, run_module, features={"nesting": True})
+
+    assert pve.double.cts[100]["config"]["features"] == "nesting=1"
+    assert result["ct"]["features"] == {"nesting": True} and warnings == []
+    pve.double.requests.clear()
+    again = run_module(proxmox_ct, pve.ct_args(state="started", features={"nesting": True}))
+    assert again["changed"] is False and pve.double.writes() == []
+
+
 # Pending config ------------------------------------------------------------------------
 
 def test_running_ct_keeps_a_hostname_change_pending_until_a_restart(pve, api, run_module, warnings):

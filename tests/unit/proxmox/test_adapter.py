@@ -33,7 +33,8 @@ def test_cs_gets_the_management_interface_then_its_topology_networks_on_their_vl
 
     assert cs == dict(
         vmid=710, hostname="cs", node="pve1", ostemplate=SETTINGS["template"], storage="local-lvm", disk_size="4",
-        cores=1, memory=512, swap=256, unprivileged=True, ssh_public_keys=["ssh-ed25519 AAAA lab"],
+        cores=1, memory=512, swap=256, unprivileged=True, features={"nesting": True},
+        ssh_public_keys=["ssh-ed25519 AAAA lab"],
         interfaces=[{"bridge": "vmbr0", "ip": "192.168.100.80/24", "gw": "192.168.100.1"},
                     {"bridge": "vmbr1", "tag": 101, "ip": "10.77.1.10/24"},
                     {"bridge": "vmbr1", "tag": 102, "ip": "10.77.2.10/24"}],

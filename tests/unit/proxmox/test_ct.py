@@ -82,3 +82,14 @@ def test_pending_keys_are_the_new_values_and_deletions_waiting_for_a_restart():
 
     assert pending_keys(entries) == ["hostname", "nameserver"]
     assert pending_keys([]) == [] and pending_keys(None) == []
+
+
+def test_declared_features_are_compared_and_the_others_kept():
+    have = dict(current(), features={"keyctl": True})
+
+    update, unused_delete = config_changes(have, desired(params(features={"nesting": "yes"})))
+    assert update == {"features": "keyctl=1,nesting=1"}
+    assert config_changes(dict(have, features={"keyctl": True, "nesting": True}),
+                          desired(params(features={"nesting": True}))) == ({}, [])
+    with pytest.raises(VirtlabError, match="features: invalid boolean 'maybe'"):
+        desired(params(features={"nesting": "maybe"}))
