@@ -21,8 +21,19 @@ def playbook(path, *extra, **extra_vars):
     args += ["-e", json.dumps(extra_vars)] + list(extra)
     proc = subprocess.run(args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=1800, check=False)
-    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert proc.returncode == 0, failures(proc.stdout) + proc.stdout[-6000:]
     return proc.stdout
+
+
+def failures(output):
+    """The failed tasks of a run, each with its task title and message: a long run's tail alone hides them."""
+    lines = output.splitlines()
+    blocks = []
+    for index, line in enumerate(lines):
+        if re.match(r"^(fatal|failed): \[", line):
+            title = next((lines[i] for i in range(index, -1, -1) if lines[i].startswith("TASK [")), "")
+            blocks.append("\n".join([title] + lines[index:index + 25]))
+    return ("FAILED TASKS:\n%s\n\nTAIL:\n" % "\n\n".join(blocks)) if blocks else ""
 
 
 def recap(output):
@@ -71,7 +82,9 @@ def test_objective8_playbook(control_plane, sdk):
 def test_calculator_provisioning(control_plane, sdk, tmp_path):
     path = os.path.join(HERE, "playbooks", "calculator_provision.yml")
     report = tmp_path / "reach.json"
-    extra = dict(provision_openstack_prefix="vt-calc-", provision_openstack_wait_for_ssh=False,
+    state_file = tmp_path / "lab.json"
+    extra = dict(virtlab_openstack_prefix="vt-calc-", provision_openstack_wait_for_ssh=False,
+                 virtlab_openstack_state_file=str(state_file),
                  provision_openstack_image=IMAGE, provision_report_file=str(report))
     net = sdk.network
     try:
@@ -82,9 +95,9 @@ def test_calculator_provisioning(control_plane, sdk, tmp_path):
         # Networks: PN2's subnet has no gateway; PN1 and PN3 have RT1's and RT2's addresses.
         subnets = dict((s.name, s) for s in net.subnets() if s.name and s.name.startswith("vt-calc-"))
         assert sorted(subnets) == ["vt-calc-pn1-subnet", "vt-calc-pn2-subnet", "vt-calc-pn3-subnet"]
-        assert subnets["vt-calc-pn1-subnet"].gateway_ip == "10.77.1.1"
+        assert subnets["vt-calc-pn1-subnet"].gateway_ip == "10.177.1.1"
         assert subnets["vt-calc-pn2-subnet"].gateway_ip is None
-        assert subnets["vt-calc-pn3-subnet"].gateway_ip == "10.77.3.1"
+        assert subnets["vt-calc-pn3-subnet"].gateway_ip == "10.177.3.1"
 
         # Routers are Neutron routers: RT1 with the external gateway, RT2 joining PN2 and PN3.
         def router_ips(name):
@@ -93,9 +106,9 @@ def test_calculator_provisioning(control_plane, sdk, tmp_path):
                                   if p.device_owner == "network:router_interface" for f in p.fixed_ips)
         rt1, rt1_ips = router_ips("vt-calc-rt1")
         assert rt1.external_gateway_info["network_id"] == net.find_network("public").id
-        assert rt1_ips == ["10.77.1.1"]
+        assert rt1_ips == ["10.177.1.1"]
         rt2, rt2_ips = router_ips("vt-calc-rt2")
-        assert not rt2.external_gateway_info and rt2_ips == ["10.77.2.1", "10.77.3.1"]
+        assert not rt2.external_gateway_info and rt2_ips == ["10.177.2.1", "10.177.3.1"]
         assert sdk.compute.find_server("vt-calc-rt1") is None, "a router became a server"
         assert sdk.compute.find_server("vt-calc-outside") is None
 
@@ -105,24 +118,29 @@ def test_calculator_provisioning(control_plane, sdk, tmp_path):
             assert server.status == "ACTIVE"
             return sorted(a["addr"] for entries in server.addresses.values() for a in entries
                           if a.get("OS-EXT-IPS:type") != "floating")
-        assert addresses("vt-calc-cs") == ["10.77.1.10", "10.77.2.10"]
-        assert addresses("vt-calc-sum") == ["10.77.3.11"]
-        assert addresses("vt-calc-div") == ["10.77.3.14"]
+        assert addresses("vt-calc-cs") == ["10.177.1.10", "10.177.2.10"]
+        assert addresses("vt-calc-sum") == ["10.177.3.11"]
+        assert addresses("vt-calc-div") == ["10.177.3.14"]
         cs_ports = [p.id for p in net.ports(device_id=sdk.compute.find_server("vt-calc-cs").id)]
         [cs_fip] = [ip for ip in net.ips() if ip.port_id in cs_ports]
-        assert cs_fip.fixed_ip_address == "10.77.1.10"
+        assert cs_fip.fixed_ip_address == "10.177.1.10"
         for op in ("sum", "sub", "mul", "div"):
             op_ports = [p.id for p in net.ports(device_id=sdk.compute.find_server("vt-calc-" + op).id)]
             assert not [ip for ip in net.ips() if ip.port_id in op_ports], "%s got a floating IP" % op
 
-        # Ansible reaches the CS on its floating IP, the others through it.
+        # Ansible reaches the CS on its floating IP, the others through it: the inventory reads it from the
+        # state file provision_openstack wrote.
+        state = json.loads(state_file.read_text())
+        assert state == {"jump_host": "cs", "nat": {"10.177.1.10": cs_fip.floating_ip_address},
+                         "hosts": {"cs": cs_fip.floating_ip_address, "sum": "10.177.3.11", "sub": "10.177.3.12",
+                                   "mul": "10.177.3.13", "div": "10.177.3.14"}}
         reach = json.loads(report.read_text())
         assert reach["cs"]["ansible_host"] == cs_fip.floating_ip_address
-        assert reach["sum"]["ansible_host"] == "10.77.3.11"
+        assert reach["sum"]["ansible_host"] == "10.177.3.11"
         jump = reach["sum"]["ansible_ssh_common_args"]
         assert ("ProxyJump=debian@%s" % cs_fip.floating_ip_address in jump
                 or ("ProxyCommand=" in jump and "debian@%s" % cs_fip.floating_ip_address in jump)), jump
-        assert "rt1" not in reach and "outside" not in reach
+        assert "rt1" not in reach
 
         second = playbook(path, **extra)
         assert all(c["changed"] == 0 for c in recap(second).values()), second[-4000:]
@@ -132,3 +150,4 @@ def test_calculator_provisioning(control_plane, sdk, tmp_path):
     assert not [s for s in sdk.compute.servers() if s.name.startswith("vt-calc-")]
     assert not [n for n in net.networks() if n.name.startswith("vt-calc-")]
     assert net.find_router("vt-calc-rt1") is None and net.find_router("vt-calc-rt2") is None
+    assert not state_file.exists()
