@@ -11,6 +11,7 @@ guests (test_objective8_guests.py): it is skipped here (--skip-tags objective8).
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -89,8 +90,14 @@ def test_site_yml_builds_the_lab_and_checks_the_matrix(lab, sdk):
     assert sorted(h for h in counts if h in SERVERS) == sorted(SERVERS)
     for name in ("rt1", "rt2", "outside"):
         assert sdk.compute.find_server(PREFIX + name) is None
-    assert "Reachability matrix - every path is as the topology expects" in lab["output"]
-    assert "result = 22" in lab["output"]
+    # The matrix's table: the machine (outside) reached the calculator on the floating IP, not pn3.
+    assert re.search(r"outside\s+calculator\s+%s:50000\s+reachable\s+ok" % re.escape(lab["fip"]),
+                     lab["output"]), lab["output"][-4000:]
+    for service, (address, port) in OPERATIONS.items():
+        assert re.search(r"outside\s+%s\s+%s:%d\s+blocked\s+ok" % (service, re.escape(address), port),
+                         lab["output"]), lab["output"][-4000:]
+        assert re.search(r"cs\s+%s\s+%s:%d\s+reachable\s+ok" % (service, re.escape(address), port),
+                         lab["output"]), lab["output"][-4000:]
 
 
 def test_calculator_answers_on_the_floating_ip(lab):
