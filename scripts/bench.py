@@ -96,22 +96,16 @@ class Lab:
         self.hosts = sum(len(hosts) for hosts in groups.values()) + 1  # and localhost, as `ansible all` counts
         self.inventory = os.path.join(workdir, name)
         os.makedirs(os.path.join(self.inventory, "group_vars", "all"))
+        # The Docker inventory's source (the hosts and groups from the topology file next to it) and group_vars,
+        # with this lab's topology file.
+        shutil.copy(os.path.join(INVENTORY, "lab.virtlab.yml"), self.inventory)  # its topology file is next to it
         for path in ("group_vars/all/backend.yml", "group_vars/all/topology_per_lab.yml", "group_vars/lab.yml"):
             os.symlink(os.path.join(INVENTORY, path), os.path.join(self.inventory, path))
-        with open(os.path.join(INVENTORY, "hosts.yml")) as handle:
-            hosts = yaml.safe_load(handle)
-        children = hosts["all"]["children"]
-        children["lab"]["children"] = dict((group, {"hosts": dict((h, None) for h in members)})
-                                           for group, members in groups.items())
-        self._dump("hosts.yml", hosts)
-        self._dump("group_vars/all/topology.yml",
-                   {"virtlab_topology_declared": self.topology, "virtlab_outside_host": "outside"})
+        with open(os.path.join(self.inventory, "group_vars", "all", "topology.yml"), "w") as handle:
+            yaml.safe_dump({"virtlab_topology": self.topology, "virtlab_topology_declared": self.topology,
+                            "virtlab_outside_host": "outside"}, handle, default_flow_style=False)
         self.extra = ["-e", "virtlab_lab=%s" % LAB, "-e", "virtlab_lab_index=%d" % LAB_INDEX,
                       "-e", "virtlab_docker_image=%s" % NODE_IMAGE]
-
-    def _dump(self, path, data):
-        with open(os.path.join(self.inventory, path), "w") as handle:
-            yaml.safe_dump(data, handle, default_flow_style=False)
 
     def run(self, command, env=None):
         """Run an ansible command on this lab: (seconds, peak RSS in MiB, CPU seconds, stdout). Exits on failure."""
