@@ -52,7 +52,7 @@ def listed(request):
 
 
 def test_the_same_groups_and_hosts_as_before(listed):
-    backend, groups, _, _ = listed
+    backend, groups = listed[:2]
     for group, hosts in BEFORE.items():
         assert groups[group]["hosts"] == hosts, group
     assert sorted(groups["lab"]["children"]) == sorted(list(BEFORE) + ["nodes"])
@@ -64,7 +64,7 @@ def test_the_same_groups_and_hosts_as_before(listed):
 
 
 def test_each_host_is_reached_as_before(listed):
-    backend, _, hostvars, _ = listed
+    backend, hostvars = listed[0], listed[2]
     assert hostvars["localhost"]["ansible_connection"] == "local"
     for host in LAB:
         variables = hostvars[host]
