@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
-"""Grading a lab built WITHOUT our roles (plain docker and ip commands, a student's own services), with
-playbooks/validate.yml: it passes on the lab as built, then fails by name on one missing route, one wrong
-address and one stopped service - and leaves the lab exactly as it found it.
+"""Grading a lab built WITHOUT our roles (plain docker and ip commands, a student's own services, objective 5's
+commit by hand), with playbooks/validate.yml: it passes on the lab as built, then fails by name on one missing
+route, one wrong address, one stopped service and objective 5's container stopped - and leaves the lab exactly as
+it found it.
 
 The hand-built lab has its own names (vgrade-*) and addresses (10.79.x), so it never meets the embedded lab.
 """
@@ -20,6 +21,9 @@ SERVICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handbuilt", 
 IMAGE = "virtlab/debian-systemd:bookworm"
 PREFIX = "vgrade-"
 LAB = "student42"
+# Objective 5 by hand: a container changed and committed, and a container from the committed image.
+OBJECTIVE5 = [PREFIX + "objective5-container", PREFIX + "objective5-from-image"]
+OBJECTIVE5_IMAGE = "virtlab/objective5:version3-" + LAB
 TOPOLOGY = yaml.safe_load(open(os.path.join(REPO, "inventories/docker/group_vars/all/topology.yml")))
 
 
@@ -60,6 +64,9 @@ def firewall_rule(network):
 def teardown():
     for host in HOSTS:
         sh("docker", "rm", "-f", PREFIX + host, check=False)
+    for name in OBJECTIVE5:
+        sh("docker", "rm", "-f", name, check=False)
+    sh("docker", "rmi", OBJECTIVE5_IMAGE, check=False)
     for network in TOPO["networks"]:
         if sh("docker", "network", "inspect", PREFIX + network, check=False).returncode != 0:
             continue
@@ -100,6 +107,11 @@ def build_by_hand():
            str(TOPO["services"][op]["port"]))
     sh("docker", "exec", "-d", PREFIX + "cs", "python3", "/usr/local/bin/service.py", "calculator", "-", "50000",
        json.dumps(urls))
+    # Objective 5: docker run, a change, docker commit, docker run from the committed image.
+    sh("docker", "run", "-d", "--name", OBJECTIVE5[0], "--entrypoint", "sleep", IMAGE, "infinity")
+    sh("docker", "exec", OBJECTIVE5[0], "sh", "-c", "echo changed by hand > /etc/virtlab-objective5")
+    sh("docker", "commit", OBJECTIVE5[0], OBJECTIVE5_IMAGE)
+    sh("docker", "run", "-d", "--name", OBJECTIVE5[1], "--entrypoint", "sleep", OBJECTIVE5_IMAGE, "infinity")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +123,8 @@ def inventory(tmp_path_factory):
         "plugin": "virtlab.core.topology", "backend": "docker", "docker": {"name_prefix": PREFIX}}))
     (folder / "group_vars" / "lab.yml").write_text(yaml.safe_dump({"ansible_python_interpreter": "/usr/bin/python3"}))
     (folder / "group_vars" / "all" / "topology.yml").write_text(yaml.safe_dump(
-        {"virtlab_topology": TOPO, "virtlab_outside_host": "outside", "virtlab_backend": "docker"}))
+        {"virtlab_topology": TOPO, "virtlab_outside_host": "outside", "virtlab_backend": "docker",
+         "virtlab_docker_name_prefix": PREFIX}))
     teardown()
     build_by_hand()
     yield str(folder)
@@ -150,6 +163,9 @@ def lab_state():
         state[host] = (dexec(host, "ip", "-o", "-4", "addr", "show").stdout,
                        dexec(host, "ip", "-4", "route", "show").stdout,
                        dexec(host, "sh", "-c", "ps -eo args | grep -c '[s]ervice.py'", check=False).stdout)
+    state["objective 5"] = (sh("docker", "ps", "-a", "--filter", "name=%sobjective5-" % PREFIX, "--format",
+                               "{{.Names}} {{.Image}} {{.State}}").stdout,
+                            sh("docker", "image", "inspect", "-f", "{{.Id}}", OBJECTIVE5_IMAGE, check=False).stdout)
     return state
 
 
@@ -160,6 +176,7 @@ def test_a_hand_built_lab_passes(inventory, tmp_path):
     assert junit_failures(str(tmp_path)) == []
     report = (tmp_path / (LAB + ".md")).read_text()
     assert report.startswith("# Lab %s: all" % LAB) and "| 10-11 |" in report and "| 9 |" in report
+    assert "| 5 | 3/3 |" in report, report
     assert (tmp_path / (LAB + ".svg")).read_text().lstrip().startswith("<?xml")
     status = status_lines(inventory)
     assert sorted(status) == sorted(HOSTS)
@@ -172,6 +189,7 @@ def test_each_fault_fails_by_name_and_the_lab_is_left_as_it_was(inventory, tmp_p
     dexec("sum", "ip", "addr", "del", "10.79.3.11/24", "dev", device)          # one wrong address
     dexec("sum", "ip", "addr", "add", "10.79.3.99/24", "dev", device)
     dexec("div", "pkill", "-f", "service.py")                                  # one stopped service
+    sh("docker", "kill", OBJECTIVE5[1])                                        # objective 5 undone
     before = lab_state()
     proc = validate(inventory, str(tmp_path))
     assert proc.returncode != 0, proc.stdout[-3000:]
@@ -179,8 +197,11 @@ def test_each_fault_fails_by_name_and_the_lab_is_left_as_it_was(inventory, tmp_p
     assert "cs: route to pn3 (10.79.3.0/24)" in failures, failures
     assert "sum: address on pn3" in failures, failures
     assert "div: div answers on port 50004" in failures, failures
+    assert "docker: container %s runs from %s" % (OBJECTIVE5[1], OBJECTIVE5_IMAGE) in failures, failures
+    assert "docker: container %s runs" % OBJECTIVE5[0] not in failures, failures
     for named in ("objective 10-11, cs: route to pn3 (10.79.3.0/24)", "objective 9, sum: address on pn3",
-                  "objective 9, div: div answers on port 50004"):
+                  "objective 9, div: div answers on port 50004",
+                  "objective 5, docker: container %s runs from %s" % (OBJECTIVE5[1], OBJECTIVE5_IMAGE)):
         assert named in proc.stdout, named
     report = (tmp_path / (LAB + ".md")).read_text()
     assert "**FAILED**" in report and "## Failed" in report
