@@ -26,6 +26,7 @@ import base64
 import hashlib
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -109,8 +110,8 @@ def latencies(port, count):
         samples.append((time.perf_counter() - begin) * 1000.0)
     samples.sort()
 
-    def percentile(fraction):  # nearest rank
-        return samples[min(len(samples) - 1, max(0, int(round(fraction * len(samples) + 0.5)) - 1))]
+    def percentile(fraction):  # nearest rank: the smallest sample with at least that fraction at or below it
+        return samples[max(0, math.ceil(fraction * len(samples)) - 1)]
     return round(percentile(0.50), 3), round(percentile(0.99), 3)
 
 
