@@ -103,7 +103,7 @@ def first_answer(port, started, deadline, alive):
 def latencies(port, count):
     """p50 and p99 in milliseconds of `count` sequential requests, each on its own connection."""
     samples = []
-    for _ in range(count):
+    for unused_request in range(count):
         begin = time.perf_counter()
         if not ask(port, timeout=5.0):
             raise Failure("a request to 127.0.0.1:%d got no correct answer during the latency run" % port)
@@ -219,7 +219,7 @@ def container_cpu_seconds(name):
     pid = run(["docker", "inspect", "-f", "{{.State.Pid}}", name]).stdout.strip()
     with open("/proc/%s/cgroup" % pid) as handle:
         lines = [line.strip().split(":", 2) for line in handle if line.count(":") >= 2]
-    for _, controllers, path in lines:
+    for unused_hierarchy, controllers, path in lines:
         # systemd in the container runs in a sub-cgroup (init.scope); its parent is the container's.
         path = path[:-len("/init.scope")] if path.endswith("/init.scope") else path
         if "cpuacct" in controllers.split(","):  # v1: nanoseconds
