@@ -32,6 +32,11 @@ PN3, RT2_PN2 = "10.177.3.0/24", "10.177.2.1"
 OPERATIONS = {"sum": ("10.177.3.11", 50001), "sub": ("10.177.3.12", 50002),
               "mul": ("10.177.3.13", 50003), "div": ("10.177.3.14", 50004)}
 SERVERS = ["cs"] + sorted(OPERATIONS)
+# Five guest boots under emulation, the services and the repair: about twenty minutes on 2 cores, so on request
+# until the OpenStack stage has room for it within its budget.
+pytestmark = pytest.mark.skipif(os.environ.get("VIRTLAB_OS_CALCULATOR_LAB") != "1",
+                                reason="the calculator lab on five real guests takes about twenty minutes: "
+                                       "VIRTLAB_OS_CALCULATOR_LAB=1 runs it")
 
 
 def lab_vars(state_file):
