@@ -166,3 +166,142 @@ def test_a_flushed_address_and_a_flushed_route_table_are_shown_then_healed_by_on
     assert status == 200 and body.startswith("result = 22"), body
     proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
     assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
+
+
+STATIC_ROUTES_TASK = "virtlab.core.static_routes : Static routes and forwarding of this host"
+PROVISION_TASK = "virtlab.core.provision_docker : The lab's networks and the node containers of the play's hosts"
+
+
+def device_of(host, address):
+    """The interface of ``host`` that holds ``address``."""
+    device = docker_exec(host, "sh", "-c", "ip -o -4 addr show | awk '/ %s\\// {print $2}'" % address).stdout.strip()
+    assert device, "%s has no interface with %s" % (host, address)
+    return device
+
+
+def set_sysctls(host, values):
+    """Write /proc/sys files in a node (read-only there: remounted for the writes, as the module does)."""
+    writes = "; ".join("echo %s > /proc/sys/%s" % (value, name.replace(".", "/")) for name, value in values.items())
+    done = docker_exec(host, "sh", "-c", "mount -o remount,rw /proc/sys && { %s; }; status=$?; "
+                                         "mount -o remount,ro /proc/sys; exit $status" % writes)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_nodes_accept_and_send_no_redirects_and_only_service_nodes_have_a_default_route():
+    """Set where the node is created (Docker sysctls) and checked by the static_routes role: no redirect accepted or
+    sent on any interface; the routers and outside have no default route (never the Docker host's bridge), the
+    nodes that run a service go out through the management NAT."""
+    for host in ("rt1", "rt2", "cs", "sum", "outside"):
+        values = docker_exec(host, "sh", "-c", "grep -H . /proc/sys/net/ipv4/conf/*/accept_redirects "
+                                               "/proc/sys/net/ipv4/conf/*/send_redirects | grep -v /lo/").stdout
+        assert values and all(line.endswith(":0") for line in values.splitlines()), (host, values)
+        default = docker_exec(host, "ip", "-4", "route", "show", "default").stdout.strip()
+        if host in ("rt1", "rt2", "outside"):
+            assert default == "", "%s: %s" % (host, default)
+        else:
+            assert default.startswith("default via 10.77.254.254 "), "%s: %s" % (host, default)
+
+
+# ICMP host redirects, as rt2 sent them when pn3 was gone: from rt2 (10.77.2.1, cs's gateway to pn3) to cs, "for
+# 10.77.3.11 use 10.77.2.254" (Docker's bridge on pn2). The quoted packet is an echo reply, which the kernel handles
+# without a socket. Sent three times: the first only makes cs resolve the new gateway's link address.
+FORGED_REDIRECT = r"""
+import socket, struct, time
+def checksum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xffff)
+    return ~(total + (total >> 16)) & 0xffff
+header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 1, 0, socket.inet_aton("10.77.2.10"),
+                     socket.inet_aton("10.77.3.11"))
+header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+icmp = struct.pack("!BBH4s", 5, 1, 0, socket.inet_aton("10.77.2.254")) + header + struct.pack("!BBHHH", 0, 0, 0, 1, 1)
+icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+for unused_attempt in range(3):
+    sender.sendto(icmp, ("10.77.2.10", 0))
+    time.sleep(0.3)
+"""
+
+
+def test_a_redirected_route_is_shown_by_check_and_reinstalled_by_one_run():
+    """A wrong resolution that the routing table does not show: cs accepts (allowed by hand for the injection, then
+    put back) rt2's ICMP redirect for sum's address towards Docker's bridge on pn2. ``ip route show`` is unchanged,
+    ``ip route get`` answers via the bridge; --check --diff shows it, one run re-installs cs's route to pn3 and
+    changes nothing else, and the calculator answers again."""
+    cs_pn2 = device_of("cs", "10.77.2.10")
+    accept = dict(("net.ipv4.conf.%s.accept_redirects" % device, 1) for device in ("all", cs_pn2))
+    set_sysctls("cs", accept)
+    try:
+        sent = docker_exec("rt2", "python3", "-c", FORGED_REDIRECT)
+        assert sent.returncode == 0, sent.stderr
+    finally:
+        set_sysctls("cs", dict((name, 0) for name in accept))
+    resolved = docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
+    assert "via 10.77.2.254" in resolved and "redirected" in resolved, resolved
+    assert "10.77.3.0/24 via 10.77.2.1 " in docker_exec("cs", "ip", "-4", "route", "show").stdout
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
+    assert "-resolve 10.77.3.11 via 10.77.2.254" in proc.stdout and "+resolve 10.77.3.11 via 10.77.2.1" in proc.stdout, \
+        proc.stdout[-4000:]
+    assert "via 10.77.2.254" in docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout, "check mode changed"
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {"cs": [STATIC_ROUTES_TASK]}
+    resolved = docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
+    assert "via 10.77.2.1 " in resolved and "redirected" not in resolved, resolved
+    status, body = calculate("(5+6)*2")
+    assert status == 200 and body.startswith("result = 22"), body
+
+
+def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
+    """Fault 3: every node disconnected from pn3 and pn3 removed, the calculator used meanwhile (this is when rt2
+    used to redirect cs to Docker's bridge). --check --diff exits 0 and shows pn3 to create and the nodes to
+    reconnect; one run recreates it, reconnects the nodes and puts back the routes that went with their interfaces;
+    the matrix passes, sum and mul answer through the calculator; the next run changes nothing."""
+    network = "virtlab-pn3"
+    attached = sorted(json.loads(subprocess.run(["docker", "network", "inspect", network, "--format",
+                                                 "{{json .Containers}}"], capture_output=True, text=True,
+                                                check=True).stdout).values(), key=lambda c: c["Name"])
+    assert [c["Name"] for c in attached] == ["virtlab-div", "virtlab-mul", "virtlab-rt2", "virtlab-sub", "virtlab-sum"]
+    for container in attached:
+        subprocess.run(["docker", "network", "disconnect", "-f", network, container["Name"]], check=True)
+    subprocess.run(["docker", "network", "rm", network], check=True, capture_output=True)
+    status, body = calculate("1+2")
+    assert status in (502, 504), (status, body)
+    # rt2 has no route to pn3 now, and no default route via Docker's bridge: it sends cs no redirect.
+    assert "redirected" not in docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
+    assert "UNREACHABLE" not in proc.stdout, proc.stdout[-4000:]
+    assert "rt2: node virtlab-rt2 would be connected virtlab-pn3 (10.77.3.1)" in proc.stdout, proc.stdout[-4000:]
+    proc, TIMINGS["pn3 recreated: repair run"] = ansible("ansible-playbook", "site.yml", json_output=True)
+    changed, unused_part = changed_tasks(proc.stdout)
+    assert changed.pop("localhost") == [PROVISION_TASK], changed
+    # The operation nodes lost their route back to pn2 with their pn3 interface (and Docker may have given a node
+    # on pn3 a default route again when it reconnected it); nothing else changed.
+    assert {"div", "mul", "sub", "sum"} <= set(changed) <= {"div", "mul", "sub", "sum", "rt2"}, changed
+    assert all(names == [STATIC_ROUTES_TASK] for names in changed.values()), changed
+    for expression, result in (("2+3", "5"), ("2*3", "6"), ("(5+6)*2", "22")):
+        status, body = calculate(expression)
+        assert status == 200 and body.startswith("result = " + result), (expression, status, body)
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
+
+
+def test_check_mode_on_an_incomplete_lab_reports_and_exits_0():
+    """A node stopped (div), one removed (sub) and a route deleted on cs: --check --diff says what it would start
+    and create, shows cs's drift, tries to reach no missing node, and exits 0; one run heals all three."""
+    assert subprocess.run(["docker", "stop", "-t", "5", "virtlab-div"], capture_output=True).returncode == 0
+    assert subprocess.run(["docker", "rm", "-f", "virtlab-sub"], capture_output=True).returncode == 0
+    route = cs_route_to_pn3()
+    assert docker_exec("cs", "ip", "route", "del", route["dest"]).returncode == 0
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
+    out = proc.stdout
+    assert "UNREACHABLE" not in out and "unreachable=0" in out.split("PLAY RECAP")[1], out[-4000:]
+    assert "sub: node virtlab-sub would be created, started" in out, out[-4000:]
+    assert "div: node virtlab-div would be started" in out, out[-4000:]
+    assert "+%s via %s" % (route["dest"], route["via"]) in out, out[-4000:]
+    assert subprocess.run(["docker", "inspect", "virtlab-sub"], capture_output=True).returncode != 0
+    proc, unused_part = ansible("ansible-playbook", "site.yml")
+    for expression, result in (("7-2", "5"), ("8/2", "4"), ("(5+6)*2", "22")):
+        status, body = calculate(expression)
+        assert status == 200 and body.startswith("result = " + result), (expression, status, body)
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
