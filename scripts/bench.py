@@ -178,7 +178,7 @@ def measure(lab, pairs, converge_runs, log):
         log("%-10s %-8s site %6.1fs ping %5.1fs %5.2fx  peak %4.0f MiB  cpu %5.1fs%s" % (
             lab.name, scenario, sample["site"], sample["ping"], sample["ratio"], sample["rss"], sample["cpu"], note))
 
-    for round_ in range(converge_runs):
+    for unused_run in range(converge_runs):
         lab.destroy()
         # The hosts exist only after the converge: its ping comes after it.
         site = lab.site("converge")
