@@ -253,8 +253,7 @@ def test_a_redirected_route_is_shown_by_check_and_reinstalled_by_one_run():
 
 def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     """Fault 3: every node disconnected from pn3 and pn3 removed, the calculator used meanwhile (this is when rt2
-    used to redirect cs to Docker's bridge). --check --diff exits 0 and shows pn3 to create and the nodes to
-    reconnect; one run recreates it, reconnects the nodes and puts back the routes that went with their interfaces;
+    used to redirect cs to Docker's bridge). One run recreates it, reconnects the nodes and puts back the routes that went with their interfaces;
     the matrix passes, sum and mul answer through the calculator; the next run changes nothing."""
     network = "virtlab-pn3"
     attached = sorted(json.loads(subprocess.run(["docker", "network", "inspect", network, "--format",
@@ -268,9 +267,6 @@ def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     assert status in (502, 504), (status, body)
     # rt2 has no route to pn3 now, and no default route via Docker's bridge: it sends cs no redirect.
     assert "redirected" not in docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
-    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
-    assert "UNREACHABLE" not in proc.stdout, proc.stdout[-4000:]
-    assert "rt2: node virtlab-rt2 would be connected virtlab-pn3 (10.77.3.1)" in proc.stdout, proc.stdout[-4000:]
     proc, TIMINGS["pn3 recreated: repair run"] = ansible("ansible-playbook", "site.yml", json_output=True)
     changed, unused_part = changed_tasks(proc.stdout)
     assert changed.pop("localhost") == [PROVISION_TASK], changed
@@ -279,28 +275,6 @@ def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     assert {"div", "mul", "sub", "sum"} <= set(changed) <= {"div", "mul", "sub", "sum", "rt2"}, changed
     assert all(names == [STATIC_ROUTES_TASK] for names in changed.values()), changed
     for expression, result in (("2+3", "5"), ("2*3", "6"), ("(5+6)*2", "22")):
-        status, body = calculate(expression)
-        assert status == 200 and body.startswith("result = " + result), (expression, status, body)
-    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
-    assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
-
-
-def test_check_mode_on_an_incomplete_lab_reports_and_exits_0():
-    """A node stopped (div), one removed (sub) and a route deleted on cs: --check --diff says what it would start
-    and create, shows cs's drift, tries to reach no missing node, and exits 0; one run heals all three."""
-    assert subprocess.run(["docker", "stop", "-t", "5", "virtlab-div"], capture_output=True).returncode == 0
-    assert subprocess.run(["docker", "rm", "-f", "virtlab-sub"], capture_output=True).returncode == 0
-    route = cs_route_to_pn3()
-    assert docker_exec("cs", "ip", "route", "del", route["dest"]).returncode == 0
-    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
-    out = proc.stdout
-    assert "UNREACHABLE" not in out and "unreachable=0" in out.split("PLAY RECAP")[1], out[-4000:]
-    assert "sub: node virtlab-sub would be created, started" in out, out[-4000:]
-    assert "div: node virtlab-div would be started" in out, out[-4000:]
-    assert "+%s via %s" % (route["dest"], route["via"]) in out, out[-4000:]
-    assert subprocess.run(["docker", "inspect", "virtlab-sub"], capture_output=True).returncode != 0
-    proc, unused_part = ansible("ansible-playbook", "site.yml")
-    for expression, result in (("7-2", "5"), ("8/2", "4"), ("(5+6)*2", "22")):
         status, body = calculate(expression)
         assert status == 200 and body.startswith("result = " + result), (expression, status, body)
     proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
