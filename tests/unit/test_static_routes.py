@@ -152,6 +152,21 @@ def test_redirect_sysctls_and_the_default_route_are_reconciled_and_persisted():
         "/proc/sys/net/ipv4/conf/eth0.100/send_redirects"
 
 
+def test_turning_forwarding_off_resets_all_accept_redirects_so_it_is_written_after_it():
+    """The kernel sets all.accept_redirects to the opposite of the new forwarding value when forwarding changes
+    (a Docker container starts with forwarding on, hence all.accept_redirects 0): writing forwarding 0 turns it
+    back to 1, so the same run must write it too, or the next run finds it changed."""
+    state = static_routes.HostState({}, True, {}, True, redirects={"net.ipv4.conf.all.accept_redirects": "0",
+                                                                   "net.ipv4.conf.eth0.accept_redirects": "0"})
+    params = {"routes": [], "purge": True, "forwarding": False, "persist": False, "redirects": False}
+    plan = static_routes.plan(state, params)
+    assert plan.verbs() == ["set forwarding", "set redirects"], "forwarding first, then the redirect sysctls"
+    assert plan.get("set redirects").details["values"] == {"net.ipv4.conf.all.accept_redirects": "0"}
+    # Turning forwarding on sets it to 0, which is what a router wants: nothing more to write.
+    router = static_routes.HostState({}, False, {}, True, redirects={"net.ipv4.conf.all.accept_redirects": "1"})
+    assert static_routes.plan(router, dict(params, forwarding=True)).verbs() == ["set forwarding"]
+
+
 def test_a_default_route_that_is_no_address_fails_before_anything_changes():
     state = static_routes.HostState({}, False, {}, True)
     try:

@@ -311,13 +311,20 @@ def plan_resolution(state, desired, params, changed):
     return [wrong[dest] for dest in sorted(wrong)]
 
 
-def plan_redirects(state, params):
+ALL_ACCEPT_REDIRECTS = "net.ipv4.conf.all.accept_redirects"
+
+
+def plan_redirects(state, params, forwarding=None):
     """{sysctl: value} of the redirect sysctls to set (every interface's, all and default); none when the host
-    cannot set them (redirects_warning says so)."""
+    cannot set them (redirects_warning says so). ``forwarding`` is the value a planned forwarding change writes
+    first: the kernel then resets all.accept_redirects to its opposite, so that one is compared with that."""
     if params.get("redirects") is None or not state.sysctl_writable:
         return {}
     value = str(int(params["redirects"]))
-    return dict((name, value) for name, seen in sorted(state.redirects.items()) if seen != value)
+    seen = dict(state.redirects)
+    if forwarding is not None and ALL_ACCEPT_REDIRECTS in seen:
+        seen[ALL_ACCEPT_REDIRECTS] = str(int(not forwarding))
+    return dict((name, value) for name, now in sorted(seen.items()) if now != value)
 
 
 def redirects_warning(state, params):
@@ -372,9 +379,10 @@ def plan(state, params):
     elif default not in (None, NO_DEFAULT) and state.default != default:
         actions.add("set default", "default", text="set the default route via {via}", via=default)
     forwarding = params["forwarding"]
-    if forwarding is not None and forwarding != state.forwarding:
+    forwarding_change = forwarding is not None and forwarding != state.forwarding
+    if forwarding_change:
         actions.add("set forwarding", FORWARD_SYSCTL, text="set {target} to {value}", value=int(forwarding))
-    redirects = plan_redirects(state, params)
+    redirects = plan_redirects(state, params, forwarding if forwarding_change else None)
     if redirects:
         actions.add("set redirects", "net.ipv4.conf", text="set {count} redirect sysctls to {value} ({names})",
                     values=redirects, count=len(redirects), value=int(params["redirects"]),
