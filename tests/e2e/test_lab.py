@@ -269,7 +269,11 @@ def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     assert "redirected" not in docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
     proc, TIMINGS["pn3 recreated: repair run"] = ansible("ansible-playbook", "site.yml", json_output=True)
     changed, unused_part = changed_tasks(proc.stdout)
-    assert changed.pop("localhost") == [PROVISION_TASK], changed
+    # The provisioning runs once for the play, reported under the play's first host.
+    provisioned = [host for host, names in changed.items() if PROVISION_TASK in names]
+    assert len(provisioned) == 1, changed
+    changed[provisioned[0]].remove(PROVISION_TASK)
+    changed = dict((host, names) for host, names in changed.items() if names)
     # The operation nodes lost their route back to pn2 with their pn3 interface (and Docker may have given a node
     # on pn3 a default route again when it reconnected it); nothing else changed.
     assert {"div", "mul", "sub", "sum"} <= set(changed) <= {"div", "mul", "sub", "sum", "rt2"}, changed
