@@ -86,8 +86,8 @@ def persisted_routes(host):
             forwarding = int(words[1])
         elif words[0] in ("redirects", "default"):
             # The redirect sysctls and the default route, re-applied at boot too (not routes to compare here).
-            assert len(words) in (2, 3), "%s: unexpected line in %s: %r" % (host.backend.name, STATIC_ROUTES_CONFIG,
-                                                                           line)
+            assert len(words) in (2, 3), "%s: unexpected line in %s: %r" % (
+                host.backend.name, STATIC_ROUTES_CONFIG, line)
         else:
             assert len(words) == 3 and words[1] == "via", "%s: unexpected line in %s: %r" % (
                 host.backend.name, STATIC_ROUTES_CONFIG, line)

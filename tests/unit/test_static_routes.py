@@ -140,8 +140,8 @@ def test_redirect_sysctls_and_the_default_route_are_reconciled_and_persisted():
               "default_route": "absent"}
     plan = static_routes.plan(state, params)
     assert plan.verbs() == ["remove default", "set redirects"]
-    assert plan.get("set redirects").details["values"] == {"net.ipv4.conf.eth0.accept_redirects": "0",
-                                                            "net.ipv4.conf.eth0.send_redirects": "0"}
+    assert plan.get("set redirects").details["values"] == {
+        "net.ipv4.conf.eth0.accept_redirects": "0", "net.ipv4.conf.eth0.send_redirects": "0"}
     after = static_routes.expected(state, plan, params)
     assert after.default is None and static_routes.plan(after, params).verbs() == []
     assert static_routes.plan(after, dict(params, default_route="10.77.1.254")).texts() == [
