@@ -40,7 +40,7 @@ set -euo pipefail
 # The services outlive this script: they must not inherit its open files beyond the standard streams (a
 # caller's `flock LOCKFILE scripts/openstack-control-plane.sh` would stay locked for as long as the cloud runs).
 # 255 is the script bash is reading.
-for fd in /proc/$$/fd/*; do
+for fd in "/proc/$$/fd"/*; do
   fd=${fd##*/}
   case $fd in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
 done
