@@ -146,12 +146,14 @@ topology_file: group_vars/all/topology.yml
 docker:
   name_prefix: "{{ virtlab_docker_name_prefix }}"
 
+---
 # inventories/virtualbox/lab.virtlab.yml
 plugin: virtlab.core.topology
 backend: virtualbox
 virtualbox:
   ssh_ports: {rt1: 2201, rt2: 2202, cs: 2210, sum: 2211, sub: 2212, mul: 2213, div: 2214, outside: 2220}
 
+---
 # A lab of its own, the topology inline
 plugin: virtlab.core.topology
 backend: docker
