@@ -28,7 +28,9 @@ TIMINGS = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def report_timings():
-    """Print the wall times at the end, for the note (pytest -s shows them)."""
+    """Print the wall times at the end, for the note (pytest -s shows them). They are figures, not checks: the
+    re-run cost is judged by `make bench` (alternating pairs in one run), since single runs on a shared machine
+    vary too much for a timed assertion."""
     yield
     print("\nWall times (seconds) on this machine:")
     for name, seconds in TIMINGS.items():
@@ -132,16 +134,6 @@ def test_rerun_repairs_only_the_route():
     assert "via %s" % route["via"] in shown.stdout
     status, body = calculate("(5+6)*2")
     assert status == 200 and body.startswith("result = 22"), body
-
-
-def test_reruns_stay_within_a_few_pings():
-    """A guard against regressions of the re-run cost (the issue's target is 3x ping; single runs on a shared
-    2-core machine vary by about 20%, so the guard fails only well above it, e.g. on a return to one module
-    run per host and concern, which measured 6x)."""
-    ping = TIMINGS["ansible all -m ping"]
-    for name in ("no-op re-run of site.yml", "route repair run of site.yml"):
-        assert TIMINGS[name] <= 4 * ping, "%s took %.1fs, %.1fx ansible -m ping (%.1fs)" % (
-            name, TIMINGS[name], TIMINGS[name] / ping, ping)
 
 
 def test_a_flushed_address_and_a_flushed_route_table_are_shown_then_healed_by_one_run():
