@@ -28,11 +28,8 @@ description:
     C(net.ipv4.ip_forward) on for routers only (the topology's answer to "does this host forward", as
     P(virtlab.core.topology_is_router#filter) gives it).
 positional: hosts, prefix, image, mgmt_network
+extends_documentation_fragment: [virtlab.core.topology]
 options:
-  _input:
-    description: The C(virtlab_topology) mapping, valid (see P(virtlab.core.topology_errors#filter)).
-    type: dict
-    required: true
   hosts:
     description: The hosts to have a node, each declared in the topology's routers or nodes (any other name fails
       naming it).

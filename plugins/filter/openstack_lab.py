@@ -16,22 +16,17 @@ description:
   - Turns C(virtlab_topology) into the input of M(virtlab.core.openstack_network), M(virtlab.core.openstack_router)
     and M(virtlab.core.openstack_server) - the one OpenStack adapter, used by the C(virtlab.core.provision_openstack)
     role.
-  - The topology network named O(external_topology_network) is the cloud's external network - no Neutron network is
-    made for it; routers on it take their gateway there, and nodes that live only there are not servers.
   - Each lab subnet gets allocation pools that leave out every address the topology assigns (and the gateway), so
     Neutron's DHCP port never takes a router's or a server's address.
 positional: _input
+extends_documentation_fragment: [virtlab.core.topology, virtlab.core.topology.openstack_lab]
 options:
-  _input:
-    description: The C(virtlab_topology) mapping (validated first by the C(virtlab.core.topology) role).
-    type: dict
-    required: true
   prefix:
-    description: Prefix of every resource name.
+    description: Prefix of every resource name (see the notes).
     type: str
     default: virtlab-
   external_topology_network:
-    description: The topology network that stands for the cloud's external network.
+    description: The topology network that is the cloud's external network (see the notes).
     type: str
     default: public
   external_network:
@@ -39,7 +34,7 @@ options:
     type: str
     default: public
   floating_ip_hosts:
-    description: Hosts that get a floating IP; the first server among them is the jump host for the others.
+    description: Hosts that get a floating IP (see the notes).
     type: list
     elements: str
     default: []

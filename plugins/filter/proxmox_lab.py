@@ -19,11 +19,8 @@ description:
     gateway; C(eth1), ... are the host's topology networks in network name order, each on its VLAN of
     O(settings.networks) with the topology address and no gateway.
 positional: _input, hosts, settings, state
+extends_documentation_fragment: [virtlab.core.topology]
 options:
-  _input:
-    description: The C(virtlab_topology) mapping.
-    type: dict
-    required: true
   hosts:
     description: Host name to where its CT lives and its management address.
     type: dict

@@ -21,11 +21,8 @@ description:
     route via the bridge of its first network, and a router that forwards there also sends ICMP redirects towards
     it.
 positional: host, mgmt_network
+extends_documentation_fragment: [virtlab.core.topology]
 options:
-  _input:
-    description: The C(virtlab_topology) mapping, valid.
-    type: dict
-    required: true
   host:
     description: The host.
     type: str

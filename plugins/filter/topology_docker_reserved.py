@@ -19,11 +19,7 @@ description:
     gateway. No lab host may use it.
   - The Docker inventories hand it to the topology role as C(topology_reserved_addresses), so that the topology's
     validation names a host that uses it before anything is created.
-options:
-  _input:
-    description: The C(virtlab_topology) mapping.
-    type: dict
-    required: true
+extends_documentation_fragment: [virtlab.core.topology]
 author:
   - virtlab developers (@virtlab)
 """

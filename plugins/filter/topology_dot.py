@@ -18,11 +18,8 @@ description:
   - With O(broken), the paths that failed a reachability check are drawn as red arrows.
   - Render it with Graphviz, for example C(dot -Tsvg lab.dot -o lab.svg).
 positional: _input
+extends_documentation_fragment: [virtlab.core.topology]
 options:
-  _input:
-    description: The C(virtlab_topology) mapping.
-    type: dict
-    required: true
   outside_host:
     description: The host that stands for the users' side of the lab.
     type: str

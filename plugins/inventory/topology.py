@@ -28,6 +28,7 @@ description:
   - Extra vars are not visible to an inventory plugin. Per-lab values (C(-e virtlab_lab=student07)) stay
     templates, for example O(docker.name_prefix), which Ansible renders when it connects.
 author: [virtlab developers (@virtlab)]
+extends_documentation_fragment: [virtlab.core.topology.openstack_lab]
 options:
   plugin:
     description: The name of this plugin, which marks the file as its source.
@@ -119,15 +120,15 @@ options:
         description: The clouds.yaml entry. Without it, openstacksdk's default (C(OS_CLOUD) or C(OS_*)).
         type: str
       prefix:
-        description: The lab's resources are named O(openstack.prefix) + the topology name.
+        description: Prefix of every resource name (see the notes).
         type: str
         default: virtlab-
       external_topology_network:
-        description: The topology network that stands for the cloud's external network.
+        description: The topology network that is the cloud's external network (see the notes).
         type: str
         default: public
       floating_ip_hosts:
-        description: The hosts that get a floating IP. The first is the jump host. The default is the calculator's node.
+        description: The hosts that get a floating IP (see the notes). The default is the calculator's node.
         type: list
         elements: str
       query:
