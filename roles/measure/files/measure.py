@@ -23,7 +23,6 @@ Prints one JSON document on stdout. Needs root (Docker, /proc/<pid>/smaps_rollup
 
 import argparse
 import base64
-import hashlib
 import http.client
 import json
 import math
@@ -75,9 +74,9 @@ def service_files(sources):
     return files
 
 
-def ask(port, timeout=2.0):
+def ask(port, timeout=2.0, host="127.0.0.1"):
     """One request on a new connection: True when the answer is the correct sum."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("POST", "/", body=OPERAND)
         reply = conn.getresponse()
@@ -88,25 +87,31 @@ def ask(port, timeout=2.0):
         conn.close()
 
 
-def first_answer(port, started, deadline, alive):
-    """Seconds from `started` to the first correct answer; fails when `alive()` is false or at the deadline."""
+def wait_for(what, ready, started, deadline, alive=lambda: None, interval=0.05):
+    """Seconds from `started` until `ready()`; fails when `alive()` names a problem, or at the deadline."""
     while time.monotonic() < deadline:
-        if ask(port, timeout=1.0):
+        if ready():
             return time.monotonic() - started
         problem = alive()
         if problem:
             raise Failure(problem)
-        time.sleep(0.05)
-    raise Failure("no correct answer on 127.0.0.1:%d within %.0f s" % (port, deadline - started))
+        time.sleep(interval)
+    raise Failure("%s within %.0f s" % (what, deadline - started))
 
 
-def latencies(port, count):
+def first_answer(port, started, deadline, alive, host="127.0.0.1"):
+    """Seconds from `started` to the first correct answer."""
+    return wait_for("no correct answer on %s:%d" % (host, port), lambda: ask(port, timeout=1.0, host=host),
+                    started, deadline, alive)
+
+
+def latencies(port, count, host="127.0.0.1"):
     """p50 and p99 in milliseconds of `count` sequential requests, each on its own connection."""
     samples = []
     for unused_request in range(count):
         begin = time.perf_counter()
-        if not ask(port, timeout=5.0):
-            raise Failure("a request to 127.0.0.1:%d got no correct answer during the latency run" % port)
+        if not ask(port, timeout=5.0, host=host):
+            raise Failure("a request to %s:%d got no correct answer during the latency run" % (host, port))
         samples.append((time.perf_counter() - begin) * 1000.0)
     samples.sort()
 
@@ -189,28 +194,40 @@ def probe_kvm(kernel, timeout):
 
 # ------------------------------------------------------------------------- the container
 
-def node_image(base, timeout):
-    """The base image plus Node.js from the base image's own apt sources, built once (tag by recipe)."""
+def node_image_tag(base):
+    """The Node.js image's tag: the base image's repository with -node (virtlab/debian-systemd-node:bookworm)."""
+    repository, colon, tag = base.rpartition(":")
+    if not colon or "/" in tag:  # no tag, or the colon is a registry's port
+        return base + "-node"
+    return "%s-node:%s" % (repository, tag)
+
+
+def node_image(base, timeout, tag=None):
+    """The base image plus Node.js in one more layer, from the base image's own apt sources, as the nodejs role
+    installs it on a lab node. Built once per base image: its label virtlab.base names the base image it was
+    made from, so a rebuilt base image (same tag, new content) gets a new one. scripts/bench-node-image.sh
+    builds the benchmark labs' node image with this function."""
     found = run(["docker", "image", "inspect", "-f", "{{.Id}}", base], check=False)
     if found.returncode != 0:
         raise Failure("no base image %s: build it with scripts/build-base-image.sh (make image)" % base)
-    # A rebuilt base image (same tag, new content) gets a Node.js image of its own.
-    recipe = found.stdout.strip() + NODE_PACKAGES
-    tag = "virtlab/measure-node:" + hashlib.sha256(recipe.encode()).hexdigest()[:12]
-    if run(["docker", "image", "inspect", tag], check=False).returncode == 0:
+    base_id, tag = found.stdout.strip(), tag or node_image_tag(base)
+    made_from = run(["docker", "image", "inspect", "-f", '{{ index .Config.Labels "virtlab.base" }}', tag],
+                    check=False).stdout.strip()
+    if made_from == base_id:
         return tag
     name = "virtlab-measure-build-%d" % os.getpid()
     try:
-        run(["docker", "network", "create", name])  # NAT-ed, for apt only; removed below
-        run(["docker", "run", "--name", name, "--network", name, base, "/bin/sh", "-ec",
-             "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; "
-             "apt-get install -y -qq --no-install-recommends %s >/dev/null; "
-             "rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb" % NODE_PACKAGES], timeout=timeout)
+        # Then the package lists look stale again, as in the base image, so that a role's
+        # `apt update_cache + cache_valid_time` on a node of this image refreshes them.
+        run(["docker", "run", "--name", name, "--network", "bridge", "-e", "DEBIAN_FRONTEND=noninteractive",
+             base, "/bin/sh", "-ec",
+             "apt-get update -qq; apt-get install -y -qq --no-install-recommends %s >/dev/null; apt-get clean; "
+             "rm -rf /var/lib/apt/lists/*; touch -d '2000-01-01 00:00:00' /var/lib/apt/lists /var/lib/apt; "
+             "rm -f /var/lib/apt/periodic/update-success-stamp; node --version" % NODE_PACKAGES], timeout=timeout)
         run(["docker", "commit", "--change", 'CMD ["/lib/systemd/systemd"]', "--change", "ENV container=docker",
-             name, tag])
+             "--change", "LABEL virtlab.base=" + base_id, name, tag])
     finally:
         run(["docker", "rm", "-f", name], check=False)
-        run(["docker", "network", "rm", name], check=False)
     return tag
 
 
@@ -258,16 +275,36 @@ def measure_container(args, files):
     cpu = container_cpu_seconds(args.container)
     p50, p99 = latencies(args.container_port, args.requests)
     pids = [int(p) for p in run(["docker", "top", args.container, "-eo", "pid"]).stdout.split()[1:]]
+    pss = pss_kib(pids)  # before the stop: its processes are gone then
     sizes = run(["docker", "inspect", "--size", "-f", "{{.SizeRw}}", args.container]).stdout.strip()
     image_bytes = int(run(["docker", "image", "inspect", "-f", "{{.Size}}", image]).stdout.strip())
+    begin = time.monotonic()
+    run(["docker", "stop", args.container], timeout=args.timeout)
+    stop_s = time.monotonic() - begin
+    begin = time.monotonic()
+    run(["docker", "start", args.container])
+    restart_s = first_answer(args.container_port, begin, begin + args.timeout, alive)
     return {"kind": "container", "image": image, "start_s": round(start, 2),
+            "stop_s": round(stop_s, 2), "restart_s": round(restart_s, 2),
             "cpu_s": round(cpu, 2) if cpu is not None else None,
-            "pss_mib": round(pss_kib(pids) / 1024.0, 1), "processes": len(pids),
+            "pss_mib": round(pss / 1024.0, 1), "processes": len(pids),
             "image_mib": round(image_bytes / 1048576.0, 1), "instance_mib": round(int(sizes) / 1048576.0, 2),
             "p50_ms": p50, "p99_ms": p99, "requests": args.requests}
 
 
 # ------------------------------------------------------------------------- the VM
+
+def cloud_config(files):
+    """The service as cloud-init user data: the files, then the unit started at first boot (the drop-in
+    written with it starts it at every later boot)."""
+    user_data = {
+        "write_files": [{"path": p, "encoding": "b64", "permissions": "0644",
+                         "content": base64.b64encode(c.encode()).decode()} for p, c in files.items()],
+        # runcmd is cloud-init's way to run a command at first boot (its final stage).
+        "runcmd": [["systemctl", "daemon-reload"], ["systemctl", "start", "--no-block", UNIT_NAME]],
+    }
+    return "#cloud-config\n" + json.dumps(user_data)
+
 
 def config_drive(path, files):
     """An OpenStack config drive (the guest image's first datasource): the service as cloud-config."""
@@ -276,14 +313,8 @@ def config_drive(path, files):
     os.makedirs(latest)
     with open(os.path.join(latest, "meta_data.json"), "w") as handle:
         json.dump({"uuid": "virtlab-measure-vm", "hostname": "measure-vm", "name": "measure-vm"}, handle)
-    user_data = {
-        "write_files": [{"path": p, "encoding": "b64", "permissions": "0644",
-                         "content": base64.b64encode(c.encode()).decode()} for p, c in files.items()],
-        # runcmd is cloud-init's way to run a command at first boot (its final stage).
-        "runcmd": [["systemctl", "daemon-reload"], ["systemctl", "start", "--no-block", UNIT_NAME]],
-    }
     with open(os.path.join(latest, "user_data"), "w") as handle:
-        handle.write("#cloud-config\n" + json.dumps(user_data))
+        handle.write(cloud_config(files))
     run(["genisoimage", "-quiet", "-o", path, "-V", "config-2", "-J", "-R", tree])
     shutil.rmtree(tree)
 
@@ -354,6 +385,118 @@ def stop_qemu(proc):
             proc.wait()
 
 
+# ------------------------------------------------------------------------- an OpenStack server
+
+def qemu_of(uuid):
+    """The pid of the QEMU process that runs the libvirt domain `uuid` on this machine (libvirt passes
+    `-uuid`), or None: the compute host is another machine."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"qemu" in os.path.basename(argv[0]) and uuid.encode() in argv:
+            return int(pid), b" ".join(argv).decode(errors="replace")
+    return None, ""
+
+
+def accelerator(command_line):
+    """kvm, tcg or unknown, from a QEMU command line (libvirt writes -accel or -machine ...,accel=)."""
+    for mode in ("kvm", "tcg"):
+        if re.search(r"(-accel |accel=)%s\b" % mode, command_line) or (mode == "kvm" and "-enable-kvm" in
+                                                                       command_line):
+            return mode
+    return "unknown"
+
+
+def ssh_login(address, key, user):
+    """True when an SSH login as `user` runs a command (cloud-init has installed the key pair's key)."""
+    cmd = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"] + (["-i", key] if key else []) + [
+               "%s@%s" % (user, address), "true"]
+    try:
+        return run(cmd, timeout=30, check=False).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def server_status(conn, server_id):
+    """The server's status; a server in ERROR fails with its fault."""
+    server = conn.compute.get_server(server_id)
+    if server.status == "ERROR":
+        raise Failure("the server %s is in ERROR: %s" % (server.name, (server.fault or {}).get("message")))
+    return server.status
+
+
+def glance_bytes(conn, image_id):
+    """The Glance image's size with its kernel and ramdisk images (a direct kernel boot, as the lab's)."""
+    image = conn.image.get_image(image_id)
+    ids = [image_id] + [each for each in (image.kernel_id, image.ramdisk_id) if each]
+    return sum(conn.image.get_image(each).size or 0 for each in ids)
+
+
+def measure_openstack(args):
+    """The server the role created with the collection's modules, measured (measure_server)."""
+    import openstack  # pylint: disable=import-outside-toplevel  # only this mode needs the SDK
+    try:
+        return measure_server(openstack.connect(cloud=args.cloud) if args.cloud else openstack.connect(), args)
+    except openstack.exceptions.SDKException as exc:
+        raise Failure("OpenStack: %s" % exc) from None
+
+
+def measure_server(conn, args):
+    """From `--started` (the epoch before the create call): to SSH and to the first answer on the server's
+    floating IP, its QEMU process when the compute host is this machine, a stop and a start. One poll loop
+    sees SSH and the service, each when it first works."""
+    server = conn.compute.find_server(args.openstack_server, ignore_missing=False)
+    address = args.address
+    started = time.monotonic() - (time.time() - args.started)  # the role's epoch on this clock
+    deadline, seen = started + args.timeout, {}
+    checks = {"ssh": lambda: ssh_login(address, args.ssh_key, args.ssh_user),
+              "answer": lambda: ask(SERVICE_PORT, timeout=1.0, host=address)}
+
+    def alive():
+        server_status(conn, server.id)  # fails on ERROR
+
+    def both_seen():
+        for what, check in checks.items():
+            if what not in seen and check():
+                seen[what] = time.monotonic() - started
+        return len(seen) == len(checks)
+    wait_for("no SSH login and correct answer on %s" % address, both_seen, started, deadline,
+             alive=alive, interval=1)
+    pid, command_line = qemu_of(server.id)
+    cpu = process_cpu_seconds(pid) if pid else None
+    p50, p99 = latencies(SERVICE_PORT, args.requests, host=address)
+    flavor = conn.compute.find_flavor(args.flavor, ignore_missing=False)
+    pss = pss_kib([pid]) / 1024.0 if pid else None
+    guest_ram = mapping_pss_kib(pid, flavor.ram * 1024) / 1024.0 if pid else None
+    instance_dir = os.path.join(args.nova_instances, server.id)
+    instance = allocated(*(os.path.join(instance_dir, n) for n in os.listdir(instance_dir))) \
+        if os.path.isdir(instance_dir) else None
+    begin = time.monotonic()
+    conn.compute.stop_server(server)
+    stop_s = wait_for("the server %s not SHUTOFF" % server.name,
+                      lambda: server_status(conn, server.id) == "SHUTOFF", begin, begin + args.timeout, interval=0.5)
+    begin = time.monotonic()
+    conn.compute.start_server(server)
+    restart_s = first_answer(SERVICE_PORT, begin, begin + args.timeout, alive, host=address)
+
+    def rounded(value, digits=1):
+        return round(value, digits) if value is not None else None
+    return {"kind": "openstack", "server": server.name, "image": server.image.id, "flavor": flavor.name,
+            "vcpus": flavor.vcpus, "memory_mib": flavor.ram, "address": address,
+            "accel": accelerator(command_line) if pid else "unknown", "compute_host_local": bool(pid),
+            "active_s": round(args.active - args.started, 2), "ssh_s": round(seen["ssh"], 2),
+            "start_s": round(seen["answer"], 2), "cpu_s": rounded(cpu, 2), "pss_mib": rounded(pss),
+            "processes": 1 if pid else None, "guest_ram_pss_mib": rounded(guest_ram),
+            "image_mib": round(glance_bytes(conn, server.image.id) / 1048576.0, 1),
+            "instance_mib": rounded(instance / 1048576.0 if instance is not None else None, 2),
+            "stop_s": round(stop_s, 2), "restart_s": round(restart_s, 2),
+            "p50_ms": p50, "p99_ms": p99, "requests": args.requests}
+
+
 # ------------------------------------------------------------------------- cleanup
 
 def cleanup(args):
@@ -379,11 +522,18 @@ def cleanup(args):
     return removed
 
 
-def main():
+def arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--workdir", required=True, help="a directory of this run's own (removed at the end)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--cleanup", action="store_true", help="only remove what a run left")
+    mode.add_argument("--node-image", action="store_true", help="only build the Node.js image; prints its tag")
+    mode.add_argument("--print-user-data", action="store_true", help="only print the service as cloud-config")
+    mode.add_argument("--openstack-server", metavar="NAME", help="only measure this server (it exists, booting)")
+    parser.add_argument("--workdir", help="a directory of this run's own (removed at the end)")
     parser.add_argument("--guest-dir", help="the guest image's directory (root.qcow2, vmlinuz, initrd.img)")
+    parser.add_argument("--no-vm", action="store_true", help="the container only, no QEMU VM")
     parser.add_argument("--base-image", default="virtlab/debian-systemd:bookworm")
+    parser.add_argument("--node-tag", help="the Node.js image's tag (default: the base image's, with -node)")
     parser.add_argument("--sources", default=os.path.join(HERE, "..", "..", "calculator", "files"),
                         help="the directory of operation.js and service_common.js")
     parser.add_argument("--container", default="virtlab-measure-ct")
@@ -395,32 +545,70 @@ def main():
     parser.add_argument("--probe-timeout", type=int, default=20)
     parser.add_argument("--vcpus", type=int, default=1)
     parser.add_argument("--vm-memory", type=int, default=512, help="MiB")
-    parser.add_argument("--cleanup", action="store_true", help="only remove what a run left")
+    parser.add_argument("--cloud", help="the clouds.yaml entry (default: OS_CLOUD or the OS_* variables)")
+    parser.add_argument("--started", type=float, help="epoch seconds just before the server's create call")
+    parser.add_argument("--active", type=float, help="epoch seconds when the create call returned (ACTIVE)")
+    parser.add_argument("--address", help="the server's floating IP")
+    parser.add_argument("--flavor", help="the server's flavor (its memory size finds QEMU's guest RAM)")
+    parser.add_argument("--ssh-key", help="the private key of the server's key pair (default: ssh's own)")
+    parser.add_argument("--ssh-user", default="debian")
+    parser.add_argument("--nova-instances", default="/var/lib/nova/instances",
+                        help="Nova's instances directory, when the compute host is this machine")
     args = parser.parse_args()
-    args.workdir = os.path.abspath(args.workdir)
-    if args.cleanup:
-        print(json.dumps({"removed": cleanup(args)}))
-        return 0
-    if not args.guest_dir or not os.path.exists(os.path.join(args.guest_dir, "manifest")):
-        print(json.dumps({"failed": "no guest image in %s: build it with scripts/build-guest-image.sh"
-                          % args.guest_dir}))
-        return 1
+    if args.openstack_server and (args.started is None or args.active is None or not args.flavor
+                                  or not args.address):
+        parser.error("--openstack-server needs --started, --active, --flavor and --address")
+    if not (args.node_image or args.print_user_data or args.openstack_server) and not args.workdir:
+        parser.error("--workdir is required")
+    return args
+
+
+def measure_here(args):
+    """The container, then (unless --no-vm) the QEMU VM: the result document."""
+    if not args.no_vm and (not args.guest_dir or not os.path.exists(os.path.join(args.guest_dir, "manifest"))):
+        return {"failed": "no guest image in %s: build it with scripts/build-guest-image.sh" % args.guest_dir}
     os.makedirs(args.workdir, exist_ok=True)
     result = {"machine": machine(), "requests": args.requests}
     try:
         files = service_files(args.sources)
-        if args.accel == "auto":
+        if args.no_vm:
+            mode, why = "none", "no QEMU VM in this run"
+        elif args.accel == "auto":
             mode, why = probe_kvm(os.path.join(args.guest_dir, "vmlinuz"), args.probe_timeout)
         else:
             mode, why = args.accel, "chosen with --accel"
         result["virtualization"] = {"mode": mode, "why": why}
         result["rows"] = [measure_container(args, files)]
         run(["docker", "rm", "-f", args.container], check=False)  # one at a time: no contention
-        result["rows"].append(measure_vm(args, files, mode))
+        if not args.no_vm:
+            result["rows"].append(measure_vm(args, files, mode))
     except (Failure, OSError, subprocess.TimeoutExpired) as failure:
         result["failed"] = str(failure)
     finally:
         result["removed"] = cleanup(args)
+    return result
+
+
+def main():
+    args = arguments()
+    if args.workdir:
+        args.workdir = os.path.abspath(args.workdir)
+    if args.print_user_data:
+        print(cloud_config(service_files(args.sources)))
+        return 0
+    if args.cleanup:
+        print(json.dumps({"removed": cleanup(args)}))
+        return 0
+    try:
+        if args.node_image:
+            print(node_image(args.base_image, args.timeout * 4, args.node_tag))
+            return 0
+        result = {"rows": [measure_openstack(args)]} if args.openstack_server else measure_here(args)
+    except (Failure, OSError, subprocess.TimeoutExpired) as failure:
+        if args.node_image:
+            sys.stderr.write("node image: %s\n" % failure)
+            return 1
+        result = {"failed": str(failure)}
     print(json.dumps(result))
     return 1 if "failed" in result else 0
 
