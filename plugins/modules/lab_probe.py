@@ -17,6 +17,9 @@ description:
     reports for each whether it answered as expected. All probes of a node are made in one call, concurrently.
   - Never changes anything and never fails because a probe failed - the caller compares the results with what
     the topology expects (a probe that must fail, such as pn3 from outside, is a success when it fails).
+  - Its action plugin makes the same probes with one shell command on the node (bash's C(/dev/tcp), with
+    C(timeout) and C(base64)) instead of starting Python there, and reports them the same way; a node without
+    those tools, or output it cannot read, gets the module.
 author:
   - virtlab developers (@virtlab)
 extends_documentation_fragment:
@@ -110,67 +113,25 @@ results:
       type: str
 """
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def probe(address, port, body, expect_prefix, timeout):
-    """One HTTP POST over a plain socket (the node may lack curl): (answered as expected, detail)."""
-    request = ("POST / HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-               "Connection: close\r\n\r\n%s" % (address, port, len(body.encode("utf-8")), body)).encode("utf-8")
-    try:
-        conn = socket.create_connection((address, port), timeout=timeout)
-        try:
-            conn.sendall(request)
-            chunks = []
-            while True:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            conn.close()
-    except (OSError, socket.error) as exc:
-        return False, getattr(exc, "strerror", None) or str(exc)
-    head, unused_part, payload = b"".join(chunks).decode("utf-8", "replace").partition("\r\n\r\n")
-    status = head.split("\r\n", 1)[0]
-    if not (status.startswith("HTTP/1.") and status[8:12] == " 200"):
-        return False, "%s: %s" % (status, payload.strip())
-    return payload.startswith(expect_prefix), payload.strip().splitlines()[0] if payload.strip() else "(empty)"
+from ansible_collections.virtlab.core.plugins.module_utils.node import probe
 
 
 def main():
     """Probe, and report. Outside the read, plan, apply, read back flow of the other modules (module_utils/base.py)
     on purpose: it never changes anything, so there is nothing to plan, apply or read back, and check mode runs
-    the probes as the real run does (they only read); a Plan here would always be empty."""
-    module = AnsibleModule(
-        argument_spec=dict(
-            probes=dict(type="list", elements="dict", required=True, options=dict(
-                service=dict(type="str", required=True),
-                src=dict(type="str"),
-                expect=dict(type="bool", default=True),
-                address=dict(type="str", required=True),
-                port=dict(type="int", required=True),
-                body=dict(type="str", required=True),
-                expect_prefix=dict(type="str", required=True),
-            )),
-            timeout=dict(type="float", default=3),
-            blocked_timeout=dict(type="float"),
-        ),
-        supports_check_mode=True,
-    )
+    the probes as the real run does (they only read); a Plan here would always be empty. Its action plugin makes
+    the same probes with one shell command when the node can (module_utils/node/probe.py)."""
+    module = AnsibleModule(argument_spec=probe.ARGUMENT_SPEC, supports_check_mode=True)
     probes = module.params["probes"]
-    timeout = module.params["timeout"]
-    blocked_timeout = module.params["blocked_timeout"] or timeout
     # Probes run side by side: a blocked path costs one timeout, not one per probe.
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(probes)))) as pool:
-        outcomes = list(pool.map(lambda p: probe(p["address"], p["port"], p["body"], p["expect_prefix"],
-                                                 timeout if p["expect"] else blocked_timeout), probes))
-    results = [dict(src=p["src"], service=p["service"], address=p["address"], port=p["port"], expect=p["expect"],
-                    reached=reached, detail=detail) for p, (reached, detail) in zip(probes, outcomes)]
-    module.exit_json(changed=False, results=results)
+        outcomes = list(pool.map(lambda p: probe.socket_probe(p["address"], p["port"], p["body"], p["expect_prefix"],
+                                                              probe.timeout_of(p, module.params)), probes))
+    module.exit_json(changed=False, results=[probe.result(p, outcome) for p, outcome in zip(probes, outcomes)])
 
 
 if __name__ == "__main__":
