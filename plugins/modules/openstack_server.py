@@ -37,9 +37,14 @@ options:
     type: str
     required: true
   state:
-    description: V(absent) deletes the server (and waits until it is gone when O(wait=true)).
+    description:
+      - V(present) creates the server when it does not exist and leaves its power state as it is.
+      - V(started) does the same and starts it when it is stopped (C(SHUTOFF)); V(stopped) stops it (a new
+        server is created, then stopped). Both wait for the new status when O(wait=true). The same words as the
+        other backends' provisioning (started, stopped, absent).
+      - V(absent) deletes the server (and waits until it is gone when O(wait=true)).
     type: str
-    choices: [present, absent]
+    choices: [present, started, stopped, absent]
     default: present
   image:
     description: Name or id of the image to boot. Required to create the server.
@@ -186,7 +191,7 @@ class OpenStackServer(OpenStackModule):
     resource_key = "server"
     argument_spec = dict(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
         image=dict(type="str"),
         flavor=dict(type="str"),
         networks=dict(type="list", elements="dict", options=dict(
@@ -278,6 +283,7 @@ class OpenStackServer(OpenStackModule):
                                        for n in networks),
                      "floating_ips": []}
             actions.add("create")
+            self.plan_power(actions, after)
             self.planned = after
             return actions
         if current["status"] == "ERROR":
@@ -310,8 +316,23 @@ class OpenStackServer(OpenStackModule):
                                                      if network["fixed_ip"] else ""))
         for warning in warnings:
             self.ansible.warn(warning)
+        self.plan_power(actions, after)
         self.planned = after
         return actions
+
+    def plan_power(self, actions, after):
+        """started: start a stopped server; stopped: stop a running one (or the one just created)."""
+        state = self.params["state"]
+        if state == "stopped" and after["status"] != "SHUTOFF":
+            if actions.has("resize", "confirm resize"):
+                raise VirtlabError("Server %s: a resize and a stop in one task are not supported; resize it with "
+                                   "state=started first" % self.params["name"])
+            actions.add("stop")
+            after["status"] = "SHUTOFF"
+        elif state == "started" and after["status"] == "SHUTOFF":
+            actions.add("start")
+            actions.insert(0, actions.pop())    # before a resize, which waits for the server to be ACTIVE
+            after["status"] = "ACTIVE"
 
     # Acting ----------------------------------------------------------------------------
     def create(self, networks, groups):
@@ -351,6 +372,18 @@ class OpenStackServer(OpenStackModule):
         self.conn.compute.confirm_server_resize(server)
         return self.wait_for_server(server.id, lambda s: s.status == "ACTIVE",
                                     "the confirmation of the resize of server %s" % server.name)
+
+    def apply_stop(self, action):
+        self.conn.compute.stop_server(self.resource)
+        if self.params["wait"]:
+            self.resource = self.wait_for_server(self.resource.id, lambda s: s.status == "SHUTOFF",
+                                                 "server %s to stop" % self.params["name"])
+
+    def apply_start(self, action):
+        self.conn.compute.start_server(self.resource)
+        if self.params["wait"]:
+            self.resource = self.wait_for_server(self.resource.id, lambda s: s.status == "ACTIVE",
+                                                 "server %s to start" % self.params["name"])
 
     def apply_delete(self, action):
         compute, server = self.conn.compute, self.resource

@@ -88,6 +88,34 @@ def test_server_create_rerun_resize_groups_delete(os_module, sdk, prefix, cleanu
     assert ok(os_module(openstack_server, name=name, state="absent"))["changed"] is False
 
 
+def test_server_stopped_and_started_again(os_module, sdk, prefix, cleanup, server_env):
+    """state=stopped shuts a server off (a new one is created first), state=started starts it again; each
+    shown by check mode first, and a second run changes nothing. present leaves the power state alone."""
+    name = prefix + "power"
+    cleanup(lambda: sdk.compute.find_server(name) and ok(
+        os_module(openstack_server, name=name, state="absent")))
+    args = dict(name=name, image=IMAGE, flavor=FLAVOR, networks=[{"network": server_env["net"]}])
+
+    def status():
+        return sdk.compute.get_server(sdk.compute.find_server(name).id).status
+
+    planned = ok(os_module(openstack_server, check_mode=True, state="stopped", **args))
+    assert planned["actions"] == ["create", "stop"] and planned["server"]["status"] == "SHUTOFF"
+    assert sdk.compute.find_server(name) is None
+    stopped = ok(os_module(openstack_server, state="stopped", **args))
+    assert stopped["changed"] and stopped["server"]["status"] == "SHUTOFF" and status() == "SHUTOFF"
+    again = ok(os_module(openstack_server, state="stopped", **args))
+    assert again["changed"] is False and again["actions"] == []
+    assert ok(os_module(openstack_server, **args))["changed"] is False and status() == "SHUTOFF"
+
+    planned = ok(os_module(openstack_server, check_mode=True, diff=True, state="started", **args))
+    assert planned["actions"] == ["start"] and status() == "SHUTOFF"
+    assert (planned["diff"]["before"]["status"], planned["diff"]["after"]["status"]) == ("SHUTOFF", "ACTIVE")
+    started = ok(os_module(openstack_server, state="started", **args))
+    assert started["changed"] and started["server"]["status"] == "ACTIVE" and status() == "ACTIVE"
+    assert ok(os_module(openstack_server, state="started", **args))["changed"] is False
+
+
 @pytest.mark.parametrize("override, message", [
     ({"image": "no-such-image"}, "Unknown image 'no-such-image'. Images this project can use: "),
     ({"flavor": "m9.huge"}, "Unknown flavor 'm9.huge'. Flavors this project can use: "),
