@@ -48,6 +48,10 @@ options:
         subnet. Docker drops such frames on internal networks; with V(true) the module adds a host firewall rule
         (in Docker's C(DOCKER-USER) chain) accepting frames that enter and leave the same bridge, so they stay
         inside the network. The rule is checked, and restored if lost, on every run.
+      - A network removed outside this module (C(docker network rm)) leaves its rule behind. When the module
+        creates, recreates or removes a network, it also prunes these rules of its own (exactly its rule, comment
+        included) whose bridge is no longer on the machine, and says so in RV(actions); other rules are never
+        touched, and a run with nothing else to change prunes nothing.
       - Needs C(iptables) on the machine running the engine.
     type: bool
     default: false
@@ -123,7 +127,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [created]
+  sample: [created, allowed routed traffic, "pruned the firewall rules of 1 gone bridges (br-0123456789ab)"]
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.docker.base import ReconcilerModule

@@ -40,6 +40,8 @@ class DockerModule(VirtlabModule):
     """Adds the Docker connection options and ``self.client`` (a docker.DockerClient)."""
 
     client = None
+    # The host firewall's lab rules (network.BridgeFirewall): one per module run, shared by its networks.
+    bridge_firewall = None
 
     def backend_argument_spec(self):
         return docker_argument_spec()

@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
+import shlex
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
 from ansible_collections.virtlab.core.plugins.module_utils.compare import differences
@@ -27,6 +29,7 @@ NETWORK_OPTIONS = dict(
 NETWORK_REQUIRED_IF = [("state", "present", ["subnet"])]
 
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+SYS_CLASS_NET = "/sys/class/net"
 
 
 def network_view(network):
@@ -49,14 +52,23 @@ def network_view(network):
 
 class BridgeFirewall:
     """The DOCKER-USER rule that lets routed frames cross a lab bridge. Docker's SDK has no API for the host
-    firewall, so this is the one place the Docker modules run a host command."""
+    firewall, so this is the one place the Docker modules run a host command. A module run has one (``of``)."""
+
+    COMMENT = "virtlab routed lab network"
 
     def __init__(self, module):
         self.module = module
+        self.unclaimed = None
+
+    @classmethod
+    def of(cls, module):
+        """The module run's firewall: the rules left by gone bridges are read once, for all its networks."""
+        if getattr(module, "bridge_firewall", None) is None:
+            module.bridge_firewall = cls(module)
+        return module.bridge_firewall
 
     def rule(self, bridge):
-        return ["DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment", "--comment", "virtlab routed lab network",
-                "-j", "ACCEPT"]
+        return ["DOCKER-USER", "-i", bridge, "-o", bridge, "-m", "comment", "--comment", self.COMMENT, "-j", "ACCEPT"]
 
     def iptables(self, *args):
         binary = self.module.ansible.get_bin_path("iptables", required=True)
@@ -74,10 +86,34 @@ class BridgeFirewall:
         while self.present(bridge):
             self.iptables("-D", *self.rule(bridge))
 
+    def gone_bridges(self):
+        """The bridges of our rules (exactly our rule, comment included) that are no longer on the machine: a network
+        removed outside the modules (docker network rm) leaves its rule behind. The rules are read before the
+        bridges, so a network created meanwhile, whose rule follows its bridge, is never taken for gone."""
+        rc, out, unused_err = self.iptables("-S", "DOCKER-USER")
+        if rc != 0:
+            return []  # no DOCKER-USER chain: no rule of ours either
+        bridges = []
+        for line in out.splitlines():
+            words = shlex.split(line)
+            if len(words) > 3 and words == ["-A"] + self.rule(words[3]) and words[3] not in bridges:
+                bridges.append(words[3])
+        return [bridge for bridge in bridges if not os.path.exists(os.path.join(SYS_CLASS_NET, bridge))]
+
+    def read_gone(self):
+        """Read the gone bridges' rules, once per module run (the first network's read)."""
+        if self.unclaimed is None:
+            self.unclaimed = self.gone_bridges()
+
+    def claim_gone(self):
+        """The gone bridges read and not yet claimed by another network of this module run (one prunes them all)."""
+        claimed, self.unclaimed = self.unclaimed or [], []
+        return claimed
+
 
 class NetworkReconciler(Reconciler):
     """One network: ``module`` gives the Docker client, lookups, host commands and check mode; ``params`` is one
-    network's options (NETWORK_OPTIONS). Verbs: create, recreate, remove, allow routed."""
+    network's options (NETWORK_OPTIONS). Verbs: create, recreate, remove, allow routed, prune."""
 
     options = NETWORK_OPTIONS
     required_if = NETWORK_REQUIRED_IF
@@ -85,7 +121,7 @@ class NetworkReconciler(Reconciler):
 
     def __init__(self, module, params):
         super(NetworkReconciler, self).__init__(module, params)
-        self.firewall = BridgeFirewall(module)
+        self.firewall = BridgeFirewall.of(module)
         self.network = None
 
     def desired_view(self):
@@ -110,6 +146,7 @@ class NetworkReconciler(Reconciler):
         name = self.params["name"]
         self.network = self.module.find_network(name)
         current = network_view(self.network)
+        self.firewall.read_gone()
         if current:
             current["routed"] = self.firewall.present(current["bridge"])
             # The network object lists running containers only; a stopped one is attached too. The low-level
@@ -117,6 +154,17 @@ class NetworkReconciler(Reconciler):
             current["containers"] = sorted(c["Names"][0].lstrip("/") for c in self.client.api.containers(
                 all=True, filters={"network": name}))
         return current
+
+    def plan(self, current):
+        """Also, when it creates or removes a bridge, the firewall rules of bridges that are gone (left by networks
+        removed outside the modules) are pruned: only then, so that a run with nothing to change stays a no-op."""
+        plan = super(NetworkReconciler, self).plan(current)
+        if plan.has("create", "recreate", "remove"):
+            gone = self.firewall.claim_gone()
+            if gone:
+                plan.add("prune", self.name, text="pruned the firewall rules of {count} gone bridges ({shown})",
+                         bridges=gone, count=len(gone), shown=", ".join(gone))
+        return plan
 
     def plan_changes(self, current, plan):
         """Docker cannot change a network in place: recreate it, which fails here when containers are in the way
@@ -175,6 +223,10 @@ class NetworkReconciler(Reconciler):
 
     def apply_allow_routed(self, action):
         self.firewall.add(network_view(self.network)["bridge"])
+
+    def apply_prune(self, action):
+        for bridge in action.details["bridges"]:
+            self.firewall.remove(bridge)
 
     def failed_step(self, plan):
         return "%s network %s" % (plan[0].verb, self.name)
