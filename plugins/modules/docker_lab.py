@@ -115,6 +115,16 @@ actions:
   returned: always
   type: dict
   sample: {virtlab-pn3: [created, allowed routed traffic], virtlab-rt2: [created, started]}
+verbs:
+  description:
+    - The same resources to the verbs of their steps, in order - C(create), C(recreate), C(start), C(connect),
+      C(remove), ... (each module's verbs are listed in its reconciler). What a playbook decides on, where
+      RV(actions) is what a user reads - for instance which nodes check mode would create or start, which
+      cannot be logged into yet.
+  returned: always
+  type: dict
+  version_added: 0.3.0
+  sample: {virtlab-pn3: [create, allow routed], virtlab-rt2: [create, start]}
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -207,8 +217,11 @@ class DockerLabModule(DockerModule):
                     plan.extend(resource.actions)
                     before[kind][resource.name] = public(resource.current)
                     diff_after[kind][resource.name] = public(after[kind][resource.name])
+        verbs = {}
+        for action in plan:
+            verbs.setdefault(action.target, []).append(action.verb)
         self.exit(bool(plan), before=before, after=diff_after, networks=after["networks"],
-                  images=after["images"], nodes=after["nodes"], actions=plan.by_target())
+                  images=after["images"], nodes=after["nodes"], actions=plan.by_target(), verbs=verbs)
 
     @staticmethod
     def apply_all(kept, commits, nodes, planned_images, after):

@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 import yaml
 
+from ansible_collections.virtlab.core.plugins.module_utils.node import static_routes
 from ansible_collections.virtlab.core.plugins.module_utils.topology import routing
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -275,3 +276,104 @@ def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
         assert status == 200 and body.startswith("result = " + result), (expression, status, body)
     proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
     assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
+
+
+def run_boot_script(host, config, *prefix):
+    """The boot script as the lab installed it on ``host``, run on ``config`` (the persisted file's lines) instead of
+    the persisted file; ``prefix`` runs it under another command (fewer capabilities)."""
+    script = docker_exec(host, "cat", static_routes.SCRIPT_PATH).stdout
+    assert ("< %s\n" % static_routes.CONFIG_PATH) in script, script
+    subprocess.run(["docker", "exec", "-i", "virtlab-" + host, "sh", "-c", "cat > /run/virtlab-e2e-boot"],
+                   input=config, text=True, check=True)
+    return subprocess.run(["docker", "exec", "-i", "virtlab-" + host] + list(prefix) + ["sh", "-s"], text=True,
+                          input=script.replace(static_routes.CONFIG_PATH, "/run/virtlab-e2e-boot"),
+                          capture_output=True, check=False)
+
+
+def test_the_boot_script_is_quiet_on_a_read_only_proc_sys_and_shows_real_errors():
+    """On Docker nodes /proc/sys is read-only: the boot script writes nothing already as wanted, remounts for a value
+    that differs, and says nothing either way; a remount that fails (no CAP_SYS_ADMIN) or a route that cannot be
+    added is shown, and the unit fails."""
+    assert "(ro," in docker_exec("rt2", "sh", "-c", "mount | grep ' /proc/sys '").stdout
+    as_they_are = run_boot_script("rt2", "forwarding 1\nredirects 0\n")
+    assert (as_they_are.returncode, as_they_are.stderr) == (0, ""), as_they_are
+    try:
+        changed = run_boot_script("rt2", "redirects 1\n")
+        assert (changed.returncode, changed.stderr) == (0, ""), changed
+        assert docker_exec("rt2", "cat", "/proc/sys/net/ipv4/conf/all/send_redirects").stdout.strip() == "1"
+    finally:
+        restored = run_boot_script("rt2", "redirects 0\n")
+    assert (restored.returncode, restored.stderr) == (0, ""), restored
+    no_remount = run_boot_script("rt2", "redirects 1\n", "setpriv", "--bounding-set=-sys_admin",
+                                 "--inh-caps=-sys_admin")
+    assert no_remount.returncode == 1, no_remount
+    assert "cannot set net/ipv4/conf/all/accept_redirects to 1: /proc/sys is read-only" in no_remount.stderr, no_remount
+    bad_route = run_boot_script("rt2", "10.99.0.0/24 via 10.200.0.1\n")
+    assert bad_route.returncode == 1 and "Nexthop has invalid gateway" in bad_route.stderr, bad_route
+    values = docker_exec("rt2", "sh", "-c", "cat /proc/sys/net/ipv4/conf/*/accept_redirects "
+                                       "/proc/sys/net/ipv4/conf/*/send_redirects; rm /run/virtlab-e2e-boot")
+    assert set(values.stdout.split()) == {"0"}, values.stdout
+
+
+def container_state(name):
+    """docker inspect's State.Status of a container ("running", "exited"), or None when there is none."""
+    proc = subprocess.run(["docker", "inspect", "--format", "{{.State.Status}}", name], capture_output=True, text=True,
+                          check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def check_an_incomplete_lab(host, would, diff_lines):
+    """--check --diff on a lab whose node ``host`` is not in place: exits 0 (ansible() fails the test otherwise), no
+    host unreachable or failed, names the node and what a run would do to it and then set up inside it (from the
+    topology), shows the node's change in the diff, and logs into every other node as usual."""
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff")
+    out = proc.stdout
+    recap = out[out.index("PLAY RECAP"):].splitlines()[1:]
+    assert "UNREACHABLE" not in out and all(" unreachable=0 " in line and " failed=0 " in line
+                                            for line in recap if line.strip()), out[-4000:]
+    flat = " ".join(out.split())  # the callback wraps long message lines
+    assert "%s: not in place yet (node virtlab-%s would be %s)" % (host, host, would) in flat, out[-4000:]
+    assert "services: %s on port %s" % (host, TOPOLOGY["services"][host]["port"]) in flat, out[-4000:]
+    routes = ", ".join("%s via %s" % (r["dest"], r["via"]) for r in routing.routes(TOPOLOGY, host))
+    assert "static routes: %s; forwarding off" % routes in flat, out[-4000:]
+    for line in diff_lines:
+        assert "\n" + line + "\n" in out, (line, out[-4000:])
+    # The node is in no in-node play; the others are checked there as usual.
+    static_routes = out[out.index("TASK [%s]" % STATIC_ROUTES_TASK):].split("\n\n")[0]
+    assert "[%s]" % host not in static_routes and "ok: [cs]" in static_routes, static_routes
+
+
+def repair_run_then_no_op(host, expression, result):
+    """One run puts ``host`` back: only the provisioning and ``host``'s own tasks change, the calculator answers
+    ``expression`` through it; the run after changes nothing."""
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    changed, unused_part = changed_tasks(proc.stdout)
+    provisioned = [name for name, names in changed.items() if PROVISION_TASK in names]
+    assert len(provisioned) == 1, changed
+    changed[provisioned[0]].remove(PROVISION_TASK)
+    changed = dict((name, names) for name, names in changed.items() if names)
+    assert set(changed) <= {host}, changed
+    assert container_state("virtlab-" + host) == "running"
+    status, body = calculate(expression)
+    assert status == 200 and body.startswith("result = " + result), (expression, status, body)
+    proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {}, "the run after the repair changed something"
+
+
+def test_check_mode_with_a_stopped_node_reports_it_then_one_run_starts_it():
+    """Item 4 of issue 13, a node stopped: check mode says it would be started and what a run sets up in it, logs
+    into the others, exits 0 and starts nothing; one run starts it; the next changes nothing."""
+    assert subprocess.run(["docker", "stop", "-t", "5", "virtlab-div"], capture_output=True).returncode == 0
+    check_an_incomplete_lab("div", "started", ["-            running: false", "+            running: true"])
+    assert container_state("virtlab-div") == "exited", "check mode started the node"
+    repair_run_then_no_op("div", "8/2", "4")
+
+
+def test_check_mode_with_a_removed_node_reports_it_then_one_run_creates_it():
+    """Item 4 of issue 13, a node removed: check mode says it would be created and started and what a run sets up
+    in it, shows the new node in the diff, exits 0 and creates nothing; one run creates it, with its runtime,
+    service and routes; the next changes nothing."""
+    assert subprocess.run(["docker", "rm", "-f", "virtlab-sub"], capture_output=True).returncode == 0
+    check_an_incomplete_lab("sub", "created, started", ["-        virtlab-sub: {}", "+        virtlab-sub:"])
+    assert container_state("virtlab-sub") is None, "check mode created the node"
+    repair_run_then_no_op("sub", "7-2", "5")

@@ -59,9 +59,17 @@ BOOT_SCRIPT = """#!/bin/sh
 set -u
 status=0
 set_sysctl() {
-  if ! echo "$2" > "$1" 2>/dev/null; then
-    # Unprivileged containers mount /proc/sys read-only.
-    mount -o remount,rw /proc/sys && echo "$2" > "$1"; mount -o remount,ro /proc/sys
+  # Usually as wanted already (Docker sets the lab's sysctls when it creates the node): nothing to write.
+  [ "$(cat "$1")" = "$2" ] && return
+  if [ -w "$1" ]; then echo "$2" > "$1" || status=1; return; fi
+  # A read-only /proc/sys (unprivileged containers) is expected: remounted for the write (CAP_SYS_ADMIN). A remount
+  # or a write that fails then is a real error: its message stays, and the unit fails.
+  if mount -o remount,rw /proc/sys; then
+    echo "$2" > "$1" || status=1
+    mount -o remount,ro /proc/sys
+  else
+    echo "cannot set ${1#/proc/sys/} to $2: /proc/sys is read-only and remounting it failed" >&2
+    status=1
   fi
 }
 while read -r kind a b; do
