@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The guest image behind the VBoxManage and PVE API test doubles: the lab's systemd base image plus
 # what a VM or CT guest needs (an SSH server, a DHCP client, dnsmasq for the networks that answer DHCP,
-# socat for the NAT port forwards), as one image layer built once and cached.
+# socat for the NAT port forwards) and what the calculator lab's guests would otherwise fetch from a mirror they
+# cannot reach (Node.js, as the nodejs role installs it: Debian's package), as one image layer built once and
+# cached.
 #
 #   scripts/build-guest-container-image.sh      prints the image's tag (builds it when missing)
 #
@@ -13,7 +15,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE="${VIRTLAB_BASE_IMAGE:-virtlab/debian-systemd:bookworm}"
-PACKAGES="openssh-server isc-dhcp-client dnsmasq-base socat"
+PACKAGES="openssh-server isc-dhcp-client dnsmasq-base socat nodejs"
 HASH=$(sha256sum "$REPO/scripts/build-guest-container-image.sh" | cut -c1-12)
 IMAGE="virtlab/vguest:bookworm-$HASH"
 

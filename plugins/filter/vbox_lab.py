@@ -68,6 +68,14 @@ options:
         description: C(memory) (MiB) and C(cpus) of every VM.
         type: dict
         default: {memory: 512, cpus: 1}
+      service_ports:
+        description:
+          - >-
+            Topology service name to a host port forwarded (on O(settings.ssh_host)) to the service's port on its
+            node's VM, in that VM's C(natpf) rules after the SSH rule - how the machine reaches the service, for
+            example V({calculator: 50100}).
+        type: dict
+        default: {}
   state:
     description: State of the VMs (V(started) is vbox_vm's V(running), V(stopped) its V(poweroff)).
     type: str
@@ -116,7 +124,7 @@ _value:
             internal_networks: [virtlab-pn1, virtlab-pn2]
             disk: {path: /srv/vms/virtlab-cs.vdi}
             state: running
-          natpf: {name: virtlab-cs, rules: ["ssh,tcp,127.0.0.1,2210,,22"]}
+          natpf: {name: virtlab-cs, rules: ["ssh,tcp,127.0.0.1,2210,,22", "calculator,tcp,127.0.0.1,50100,,50000"]}
           connection: {ansible_host: 127.0.0.1, ansible_port: 2210}
           addresses:
             - {adapter: 2, network: pn1, address: 10.77.1.10/24}

@@ -42,7 +42,9 @@ def vbox_lab(topology, hosts, settings, state="started"):
     port forward), and ``addresses`` is empty unless the VM runs (``state=started``).
     ``hosts``: {HOST: {ssh_port}} - the host port forwarded to each guest's SSH server.
     ``settings``: {machine_folder, base_image, ostype, name_prefix, network_prefix, ssh_host (127.0.0.1), vm:
-    {memory, cpus}} (``vm`` overrides VM_DEFAULTS). ``state``: started, stopped or absent.
+    {memory, cpus}, service_ports: {SERVICE: host port}} (``vm`` overrides VM_DEFAULTS; each service of
+    ``service_ports`` is forwarded from ``ssh_host:port`` to its port on its node's VM, the way the machine reaches
+    it, e.g. the calculator). ``state``: started, stopped or absent.
     """
     if state not in VM_STATES:
         raise ValueError("state must be one of %s, not %r" % (", ".join(sorted(VM_STATES)), state))
@@ -51,6 +53,13 @@ def vbox_lab(topology, hosts, settings, state="started"):
     network_prefix = settings.get("network_prefix") or ""
     ssh_host = settings.get("ssh_host") or "127.0.0.1"
     sizes = dict(VM_DEFAULTS, **(settings.get("vm") or {}))
+    services = topology.get("services") or {}
+    forwards = {}  # host -> the NAT rules of the services forwarded to it
+    for service, port in sorted((settings.get("service_ports") or {}).items()):
+        if service not in services:
+            raise ValueError("settings.service_ports: %s is not a service of the topology" % service)
+        forwards.setdefault(services[service]["node"], []).append(
+            "%s,tcp,%s,%d,,%d" % (service, ssh_host, int(port), int(services[service]["port"])))
     vms = {}
     for host in sorted(hosts):
         name = name_prefix + host
@@ -63,7 +72,8 @@ def vbox_lab(topology, hosts, settings, state="started"):
             vm=dict(name=name, ostype=settings.get("ostype"), nic1="nat",
                     internal_networks=[network_prefix + link["network"] for link in links],
                     disk=dict(path=disk), state=VM_STATES[state], **sizes),
-            natpf=dict(name=name, rules=["ssh,tcp,%s,%d,,22" % (ssh_host, port)]) if present else None,
+            natpf=dict(name=name, rules=["ssh,tcp,%s,%d,,22" % (ssh_host, port)] + forwards.get(host, []))
+            if present else None,
             connection=dict(ansible_host=ssh_host, ansible_port=port) if present else None,
             # Set inside the guest, so only while it runs.
             addresses=[dict(adapter=adapter, network=link["network"], address="%s/%s" % (link["address"],

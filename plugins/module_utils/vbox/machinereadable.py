@@ -229,6 +229,24 @@ def parse_ostypes(text):
     return types
 
 
+def parse_hdds(text):
+    """``list hdds`` (the media registry) -> {Location: {uuid, state, format, in_use: [VM names]}}. Blocks of
+    "Key:   value" lines, one per disk, separated by empty lines."""
+    disks = {}
+    block = {}
+    for line in text.splitlines() + [""]:
+        field = _BARE_FIELD.match(line.strip())
+        if field:
+            block[field.group(1)] = field.group(2).strip()
+            continue
+        if block.get("Location"):
+            users = re.findall(r"(?:^|,\s*)(.+?) \(UUID: [0-9a-fA-F-]+\)", block.get("In use by VMs", ""))
+            disks[block["Location"]] = {"uuid": block.get("UUID"), "state": block.get("State"),
+                                        "format": block.get("Storage format"), "in_use": users}
+        block = {}
+    return disks
+
+
 def parse_guest_property(text):
     """``guestproperty get`` output: the value, or None for "No value set!"."""
     for line in text.splitlines():

@@ -444,6 +444,8 @@ class PveDouble:
             if template not in self.templates:
                 raise TaskError("unable to create CT %d - volume '%s' does not exist"
                                 % (vmid, template))
+            # Proxmox writes the keys into the CT's root file system; they are not part of its config.
+            self._guest("create", vmid, params.get("ssh-public-keys"))
             config.pop("lock", None)
             if str(params.get("start", "0")) == "1":
                 self._start_ct(task, node, vmid, ct)

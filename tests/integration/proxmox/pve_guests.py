@@ -5,11 +5,15 @@ A CT that the double starts becomes a systemd container on the local Docker engi
 ``<prefix><node>-<vmid>``; each bridge (and VLAN tag) its ``netN`` names is a Docker network
 ``<prefix>br-<bridge>[-v<tag>]``. What the double's tasks do acts on that container:
 
+- create: what Proxmox writes into the CT's file system at create, root's ``ssh-public-keys``,
+  is written into the guest when its container is first made;
 - start: created from the CT's image (the template's, or the one a rollback or migration left)
   and started; each interface gets its ``hwaddr`` (set inside the guest: this Docker API predates
   per-network MAC addresses), and ``ip=dhcp`` interfaces ask the
   bridge's DHCP server (dnsmasq in a container of its own on that network) with dhclient, in the
-  background as the CT's own network setup does; static ``ip``/``gw`` are set as given;
+  background as the CT's own network setup does; static ``ip``/``gw`` are set as given (by Docker
+  when the address is in the bridge's Docker subnet, else inside the guest: a lab VLAN's addresses
+  are the topology's, the Docker network under it only carries the frames);
 - stop / shutdown / reboot: docker kill / stop / restart;
 - snapshot: docker commit of the CT's container (or the CT's image when it never ran);
 - rollback: the container is removed and the CT's image becomes the snapshot's; a start
@@ -22,18 +26,18 @@ Everything this creates carries the prefix; ``cleanup()`` removes it all.
 """
 
 import ipaddress
+import os
 import re
 import subprocess
+import sys
 
-SYSTEMD_ARGS = ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run",
-                "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN"]
-
-
-def docker(*args, check=True):
-    run = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=120, check=False)
-    if check and run.returncode != 0:
-        raise RuntimeError("docker %s: %s" % (" ".join(args), run.stderr.strip()))
-    return run.stdout.strip()
+# The guest side of the VBoxManage double makes its guests the same way: one systemd container per machine
+# (with /proc/sys writable, as in a CT whose /proc/sys/net is its own: the lab's routers turn forwarding on
+# themselves), and lab networks whose bridge lets every frame through (the topology's routed addresses are not
+# the Docker subnet's).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vbox", "bin"))
+from vbox_guests import (  # noqa: E402 pylint: disable=wrong-import-position
+    SYSTEMD_ARGS, bridge_rule, docker, interface_order, iptables, unfirewall)
 
 
 def parse_net(value):
@@ -51,6 +55,7 @@ class PveGuests:
         self.spare = ipaddress.ip_network(spare).subnets(new_prefix=24)
         self.networks = {}
         self.images = {}  # vmid -> the image its container is created from next
+        self.keys = {}  # vmid -> root's authorized keys, written when its container is first made
 
     # Names -----------------------------------------------------------------------------
     def container(self, node, vmid):
@@ -83,6 +88,7 @@ class PveGuests:
         if settings.get("internal"):
             args.append("--internal")
         docker(*(args + [name]))
+        iptables("-I", *bridge_rule(name, settings.get("internal")))
         info = {"name": name, "subnet": subnet, "gateway": gateway}
         self.networks[key] = info
         if settings.get("dhcp"):
@@ -96,46 +102,63 @@ class PveGuests:
         return info
 
     # The CT's lifecycle ------------------------------------------------------------------
+    def create(self, vmid, keys):
+        self.keys[vmid] = keys
+
     def start(self, node, vmid, config):
         name = self.container(node, vmid)
-        if not self._exists(name):
+        created = not self._exists(name)
+        if created:
             self._create(name, vmid, config)
         docker("start", name)
+        if created and self.keys.get(vmid):
+            docker("exec", name, "sh", "-c",
+                   'umask 077; mkdir -p /root/.ssh; printf "%s" "$0" >> /root/.ssh/authorized_keys', self.keys[vmid])
         self._configure_network(name, config)
 
     def _interfaces(self, config):
         nets = sorted((int(key[3:]), parse_net(value)) for key, value in config.items() if re.match(r"^net\d+$", key))
         return [net for unused_index, net in nets]
 
+    def _networks(self, config):
+        """[(netN settings, Docker network, the address Docker gives or None)] in interface order."""
+        result = []
+        for net in self._interfaces(config):
+            network = self.network(net.get("bridge", "vmbr0"), net.get("tag"))
+            static = net.get("ip", "dhcp")
+            docker_ip = None
+            if static not in ("dhcp", "manual", "auto") and \
+                    ipaddress.ip_interface(static).ip in network["subnet"]:
+                docker_ip = static.split("/")[0]
+            result.append((net, network, docker_ip))
+        return result
+
     def _create(self, name, vmid, config):
-        interfaces = self._interfaces(config)
+        networks = self._networks(config)
         args = ["create", "--name", name, "--hostname", config.get("hostname", "CT%d" % vmid),
                 "--label", "%sct=%d" % (self.prefix, vmid)] + SYSTEMD_ARGS
-        networks = [self.network(net.get("bridge", "vmbr0"), net.get("tag")) for net in interfaces]
-        if interfaces:
-            args += ["--network", networks[0]["name"]]
-            static = interfaces[0].get("ip", "dhcp")
-            if static not in ("dhcp", "manual", "auto"):
-                args += ["--ip", static.split("/")[0]]
+        if networks:
+            args += ["--network", networks[0][1]["name"]] + (["--ip", networks[0][2]] if networks[0][2] else [])
         else:
             args += ["--network", "none"]
         docker(*(args + [self.images.get(vmid, self.image)]))
-        for net, network in zip(interfaces[1:], networks[1:]):
-            static = net.get("ip", "dhcp")
-            extra = ["--ip", static.split("/")[0]] if static not in ("dhcp", "manual", "auto") else []
-            docker(*(["network", "connect"] + extra + [network["name"], name]))
+        for unused_net, network, docker_ip in networks[1:]:
+            docker(*(["network", "connect"] + (["--ip", docker_ip] if docker_ip else []) + [network["name"], name]))
 
     def _configure_network(self, name, config):
         """What the CT's network setup does at boot, in the background: names, MACs, DHCP or static routes."""
-        steps = ["i=0; while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done"]
-        for index, net in enumerate(self._interfaces(config)):
+        networks = self._networks(config)
+        steps = interface_order(name, [network["name"] for unused_net, network, unused_ip in networks])
+        for index, (net, unused_network, docker_ip) in enumerate(networks):
             dev = "eth%d" % index
             if net.get("hwaddr"):
                 steps.append("ip link set dev %s down; ip link set dev %s address %s; ip link set dev %s up"
                              % (dev, dev, net["hwaddr"].lower(), dev))
             if net.get("ip") == "dhcp":
                 steps.append("ip -4 addr flush dev %s; dhclient -4 -1 -pf /run/dhclient.%s.pid %s" % (dev, dev, dev))
-            elif net.get("gw"):
+            elif net.get("ip") not in (None, "manual", "auto") and not docker_ip:
+                steps.append("ip -4 addr flush dev %s; ip addr add %s dev %s" % (dev, net["ip"], dev))
+            if net.get("gw"):
                 steps.append("ip route replace default via %s dev %s" % (net["gw"], dev))
         docker("exec", "-d", name, "sh", "-c", "; ".join(steps))
 
@@ -194,6 +217,8 @@ class PveGuests:
         names = docker("ps", "-aq", "--filter", "name=^%s" % self.prefix, check=False).split()
         if names:
             docker(*(["rm", "-f"] + names), check=False)
+        for info in self.networks.values():
+            unfirewall(info["name"])
         for network in docker("network", "ls", "-q", "--filter", "name=^%s" % self.prefix, check=False).split():
             docker("network", "rm", network, check=False)
         # Newest first: a commit of a container made from another image of ours depends on it.
@@ -204,3 +229,4 @@ class PveGuests:
             docker(*(["rmi"] + images), check=False)
         self.networks.clear()
         self.images.clear()
+        self.keys.clear()

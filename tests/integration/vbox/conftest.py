@@ -22,6 +22,9 @@ sys.path.insert(0, BIN)
 
 import vbox_guests as guest_side  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from guest_lab import lab_key  # noqa: E402
+
 
 class VBoxDouble:
     def __init__(self, state_path):
@@ -157,32 +160,56 @@ class Guests:
             capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture
-def vbox_guests(vbox, guest_image, tmp_path):
-    """Guests on: the base disk is the guest image with a user ``debian`` whose authorized key the
-    test made (as a cloud image converted to VDI has); every VM the double starts is a real
-    systemd container (bin/vbox_guests.py). All of it is removed afterwards."""
-    prefix = "vguest-%s-" % uuid.uuid4().hex[:6]
-    key = str(tmp_path / "id_ed25519")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
-    with open(key + ".pub") as handle:
-        public = handle.read().strip()
+def guest_base_image(guest_image, prefix, public):
+    """The "base disk" of VMs with guests on: the guest image with a user ``debian`` whose authorized key is
+    ``public`` and who may sudo (as a cloud image converted to VDI has), as the image ``<prefix>images:base``."""
     base = prefix + "images:base"
     builder = prefix + "base"
+    subprocess.run(["docker", "run", "--name", builder, "--network", "none", guest_image, "sh", "-ec",
+                    "useradd -m -s /bin/bash debian; mkdir -m 700 /home/debian/.ssh; "
+                    "echo '%s' > /home/debian/.ssh/authorized_keys; "
+                    "chown -R debian: /home/debian/.ssh; chmod 600 /home/debian/.ssh/authorized_keys; "
+                    "echo 'debian ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/debian" % public],
+                   check=True, capture_output=True, timeout=120)
+    subprocess.run(["docker", "commit", "--change", 'CMD ["/lib/systemd/systemd"]', builder, base],
+                   check=True, capture_output=True, timeout=120)
+    subprocess.run(["docker", "rm", "-f", builder], check=True, capture_output=True, timeout=120)
+    return base
+
+
+def guests_on(state_path, guest_image, key_directory):
+    """Turn guests on in the double's state file: a new prefix, a key pair in key_directory and the base disk
+    that authorises it. Returns Guests; guest_side.cleanup(guests.prefix) removes everything they made."""
+    prefix = "vguest-%s-" % uuid.uuid4().hex[:6]
+    key = lab_key(key_directory)
+    guests = Guests(prefix, "debian", key.path)
     try:
-        subprocess.run(["docker", "run", "--name", builder, "--network", "none", guest_image, "sh", "-ec",
-                        "useradd -m -s /bin/bash debian; mkdir -m 700 /home/debian/.ssh; "
-                        "echo '%s' > /home/debian/.ssh/authorized_keys; "
-                        "chown -R debian: /home/debian/.ssh; chmod 600 /home/debian/.ssh/authorized_keys; "
-                        "echo 'debian ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/debian" % public],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run(["docker", "commit", "--change", 'CMD ["/lib/systemd/systemd"]', builder, base],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run(["docker", "rm", "-f", builder], check=True, capture_output=True, timeout=120)
-        state = vbox.state()
-        state["guests"] = {"image": base, "prefix": prefix}
-        with open(vbox.state_path, "w") as handle:
-            json.dump(state, handle)
-        yield Guests(prefix, "debian", key)
-    finally:
+        base = guest_base_image(guest_image, prefix, key.public)
+    except BaseException:
         guest_side.cleanup(prefix)
+        raise
+    state = {}
+    if os.path.exists(state_path):
+        with open(state_path) as handle:
+            state = json.load(handle)
+    state["guests"] = {"image": base, "prefix": prefix}
+    with open(state_path, "w") as handle:
+        json.dump(state, handle)
+    return guests
+
+
+@pytest.fixture
+def vbox_guests(vbox, guest_image, tmp_path):
+    """Guests on (guests_on): every VM the double starts is a real systemd container (bin/vbox_guests.py). All
+    of it is removed afterwards."""
+    guests = guests_on(vbox.state_path, guest_image, tmp_path)
+    try:
+        yield guests
+    finally:
+        guest_side.cleanup(guests.prefix)
+
+
+@pytest.fixture(scope="session")
+def vbox_guests_on():
+    """guests_on itself, for a test module that keeps one set of guests for all its tests."""
+    return guests_on

@@ -45,7 +45,8 @@ def test_objective4_and_a_lab_node_on_the_double(vbox):
     # The lab's nodes, from the topology: SSH forwarded from ansible_port, lab networks on adapters 2..
     cs = vbox.vm("virtlab-cs")
     assert cs["state"] == "running"
-    assert cs["nics"]["1"]["rules"] == ["ssh,tcp,127.0.0.1,2210,,22"]
+    # and the calculator's port forwarded to cs (virtlab_vbox_service_ports), the way the machine reaches it.
+    assert cs["nics"]["1"]["rules"] == ["ssh,tcp,127.0.0.1,2210,,22", "calculator,tcp,127.0.0.1,50100,,50000"]
     assert (cs["nics"]["2"]["network"], cs["nics"]["3"]["network"]) == ("virtlab-pn1", "virtlab-pn2")
     assert len(vbox.state()["vms"]) == 3
     # Re-runs changing nothing is what the module tests check, module by module (a second

@@ -74,3 +74,12 @@ def test_missing_inputs_name_what_is_missing():
         vbox_lab(LAB, {"cs": {"ssh_port": 2210}}, dict(SETTINGS, base_image=None))
     with pytest.raises(ValueError, match="state must be one of"):
         vbox_lab(LAB, hosts(), SETTINGS, "running")
+
+
+def test_a_service_port_is_forwarded_to_its_node_only_and_an_unknown_service_is_refused():
+    vms = vbox_lab(LAB, hosts(), dict(SETTINGS, service_ports={"calculator": 50100}))["vms"]
+
+    assert vms["cs"]["natpf"]["rules"] == ["ssh,tcp,127.0.0.1,2210,,22", "calculator,tcp,127.0.0.1,50100,,50000"]
+    assert [host for host, vm in vms.items() if len(vm["natpf"]["rules"]) > 1] == ["cs"]
+    with pytest.raises(ValueError, match="settings.service_ports: calc is not a service of the topology"):
+        vbox_lab(LAB, hosts(), dict(SETTINGS, service_ports={"calc": 50100}))

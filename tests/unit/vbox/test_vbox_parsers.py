@@ -13,6 +13,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.vbox.machinereadable 
     parse_forwarding_rule,
     parse_guest_property,
     parse_machinereadable,
+    parse_hdds,
     parse_ostypes,
     parse_snapshot_list,
     parse_vm_info,
@@ -164,3 +165,22 @@ def test_windows_paths_for_vboxmanage_exe_from_wsl():
 ])
 def test_error_kind_says_what_a_failure_means_for_the_modules_that_handle_it(message, stdout, kind):
     assert error_kind(message, stdout) == kind
+
+
+def test_hdds_the_media_registry_with_the_vms_that_use_each_disk():
+    text = "\r\n".join([
+        "UUID:           1b2c3d4e-0000-1111-2222-333344445555", "Parent UUID:    base", "State:          created",
+        "Type:           normal (base)", "Location:       /srv/images/base.vdi", "Storage format: VDI",
+        "Capacity:       1024 MBytes", "Encryption:     disabled", "",
+        "UUID:           5e6f7a8b-0000-1111-2222-333344445555", "Parent UUID:    base",
+        "State:          inaccessible", "Location:       /srv/vms/lab vm.vdi", "Storage format: VDI",
+        "In use by VMs:  lab vm (UUID: 0b6d2c1e-1111-2222-3333-444455556666), "
+        "b (UUID: 0b6d2c1e-1111-2222-3333-444455556667)",
+        ""])
+
+    assert parse_hdds(text) == {
+        "/srv/images/base.vdi": {"uuid": "1b2c3d4e-0000-1111-2222-333344445555", "state": "created",
+                                 "format": "VDI", "in_use": []},
+        "/srv/vms/lab vm.vdi": {"uuid": "5e6f7a8b-0000-1111-2222-333344445555", "state": "inaccessible",
+                                "format": "VDI", "in_use": ["lab vm", "b"]}}
+    assert parse_hdds("") == {}

@@ -21,16 +21,27 @@ A VM's container persists across stop and start (its disk). Everything carries t
 """
 
 import ipaddress
+import json
 import re
 import subprocess
 
+# /proc/sys writable (systempaths=unconfined), as in a VM: the lab's routers turn forwarding on themselves.
 SYSTEMD_ARGS = ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run",
-                "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN"]
+                "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN",
+                "--security-opt", "systempaths=unconfined"]
+# The host firewall (DOCKER-USER) of a guests' bridge. Docker drops frames on an internal network whose addresses
+# are not its subnet's; an internal network carries whatever addresses the guests give themselves (the lab's,
+# routed), so its bridge lets every frame through. A NAT-ed bridge (VirtualBox's NAT, Proxmox's LAN) reaches this
+# machine only: a lab address the guest has no route for would otherwise leave through the machine's default route.
+BRIDGE_RULES = {"internal": ["-o", "{bridge}", "-m", "comment", "--comment", "virtlab guests lab bridge", "-j",
+                             "ACCEPT"],
+                "nat": ["!", "-o", "{bridge}", "-m", "comment", "--comment", "virtlab guests reach this machine only",
+                        "-j", "DROP"]}
 NAT_SUBNETS = ["10.0.2.0/24"] + ["10.81.%d.0/24" % n for n in range(128, 192)]
 INTNET_SUBNETS = ["10.81.%d.0/24" % n for n in range(64, 128)]
 
 
-class GuestError(Exception):
+class GuestError(RuntimeError):
     pass
 
 
@@ -43,6 +54,40 @@ def docker(*args, check=True):
 
 def exists(kind, name):
     return subprocess.run(["docker", kind, "inspect", name], capture_output=True, check=False).returncode == 0
+
+
+def bridge_rule(network, internal):
+    """The DOCKER-USER rule of the Docker network's bridge (BRIDGE_RULES)."""
+    bridge = "br-" + docker("network", "inspect", "-f", "{{.Id}}", network)[:12]
+    rule = BRIDGE_RULES["internal" if internal else "nat"]
+    return ["DOCKER-USER", "-i", bridge] + [part.format(bridge=bridge) for part in rule]
+
+
+def iptables(*args):
+    return subprocess.run(["iptables", "-w"] + list(args), capture_output=True, text=True, timeout=60,
+                          check=False).returncode
+
+
+def unfirewall(network):
+    """Remove both rules a bridge may have."""
+    for internal in (True, False):
+        rule = bridge_rule(network, internal)
+        while iptables("-C", *rule) == 0:
+            iptables("-D", *rule)
+
+
+def interface_order(container, networks):
+    """Shell steps that name the guest's interfaces eth0, eth1, ... in the order of ``networks`` (Docker network
+    names), each found by the MAC address Docker gave it on that network: Docker attaches the networks connected
+    before the start in an order of its own (by name), not in the order they were connected."""
+    macs = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", container))
+    steps = []
+    for index, network in enumerate(networks):
+        steps.append("dev=$(ip -o link | awk -F': ' '/%s/ {print $2}' | cut -d@ -f1); ip link set dev $dev down; "
+                     "ip link set dev $dev name virtlab%d" % (macs[network]["MacAddress"], index))
+    steps.extend("ip link set dev virtlab%d name eth%d; ip link set dev eth%d up" % (index, index, index)
+                 for index in range(len(networks)))
+    return steps
 
 
 def slug(name):
@@ -72,6 +117,7 @@ class VBoxGuests:
                 args.append("--internal")
             run = subprocess.run(["docker"] + args + [name], capture_output=True, text=True, check=False)
             if run.returncode == 0:
+                iptables("-I", *bridge_rule(name, internal))
                 return subnet
             if "overlaps" not in run.stderr:
                 raise GuestError("docker network create %s: %s" % (name, run.stderr.strip()))
@@ -116,7 +162,7 @@ class VBoxGuests:
         docker("start", name)
         # What the VM's virtual hardware is: the adapters' MACs, no address where VirtualBox's NAT
         # gives none (internal networks), the NAT's gateway as default route.
-        steps = []
+        steps = interface_order(name, [network for unused_nic, network, unused_address in networks])
         for index, (nic, unused_network, address) in enumerate(networks):
             dev = "eth%d" % index
             steps.append("ip link set dev %s down; ip link set dev %s address %s; ip link set dev %s up"
@@ -177,6 +223,7 @@ class VBoxGuests:
         docker("rm", "-f", name, check=False)
         for network in docker("network", "ls", "--format", "{{.Name}}", "--filter",
                               "name=^%s-nat" % name, check=False).split():
+            unfirewall(network)
             docker("network", "rm", network, check=False)
         for image in docker("images", "--format", "{{.Repository}}:{{.Tag}}", self.images_repo(),
                             check=False).split():
@@ -227,6 +274,7 @@ def cleanup(prefix):
     if names:
         docker(*(["rm", "-f"] + names), check=False)
     for network in docker("network", "ls", "-q", "--filter", "name=^%s" % prefix, check=False).split():
+        unfirewall(network)
         docker("network", "rm", network, check=False)
     # Newest first: a commit of a container made from another image of ours depends on it.
     for unused_pass in range(5):
