@@ -3,8 +3,9 @@
 
 With the default lab built, lab student07 is built next to it from the same declared topology (its own names,
 10.84.x addresses, calculator port 50070); both answer; a second run of student07 changes nothing; a third lab
-given student07's index is refused before anything is created; student07 is destroyed, and the default lab is
-untouched: its containers still run, a re-run changes nothing and its calculator answers.
+given student07's index is refused before anything is created; student07 is destroyed (its objective 5 image
+too, and a second destroy changes nothing), and the default lab is untouched: its containers still run, a re-run
+changes nothing and its calculator answers.
 (Lab 7 is 10.84.x: clear of the graded hand-built lab's 10.79.x and the Molecule lab's 10.80.x.)
 """
 
@@ -37,6 +38,12 @@ def docker_names(kind, prefix):
     return sorted(name for name in proc.stdout.split() if name.startswith(prefix))
 
 
+def docker_images():
+    """repository:tag of every image on the engine."""
+    return subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True,
+                          text=True, check=True).stdout.split()
+
+
 def default_lab_containers():
     """The default lab's containers (virtlab-<host>, not another lab's virtlab-<lab>-<host>) and their state."""
     proc = subprocess.run(["docker", "ps", "-a", "--filter", "label=virtlab.lab=" + DEFAULT_PREFIX, "--format",
@@ -66,8 +73,7 @@ def test_a_second_lab_builds_next_to_the_default_one_and_both_answer():
     addresses = subprocess.run(["docker", "exec", PREFIX + "cs", "ip", "-4", "-o", "addr"], capture_output=True,
                                text=True, check=True).stdout
     assert "10.84.1.10/24" in addresses and "10.84.2.10/24" in addresses and "10.77." not in addresses
-    images = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True,
-                            text=True, check=True).stdout.split()
+    images = docker_images()
     assert "virtlab/objective5:version3-student07" in images and "virtlab/objective5:version3" in images
     assert default_lab_containers() == before
 
@@ -98,6 +104,11 @@ def test_destroying_the_second_lab_leaves_the_default_one_untouched():
     before = default_lab_containers()
     lab_run("playbooks/destroy.yml")
     assert docker_names("ps", PREFIX) == [] and docker_names("network", PREFIX) == []
+    # Its objective 5 image goes with it; the default lab's stays.
+    images = docker_images()
+    assert "virtlab/objective5:version3-student07" not in images and "virtlab/objective5:version3" in images
+    proc, unused_part = lab_run("playbooks/destroy.yml", json_output=True)
+    assert changed_tasks(proc.stdout)[0] == {}, "a second destroy of lab student07 changed something"
     assert default_lab_containers() == before and set(before.values()) == {"running"}
     proc, unused_part = ansible("ansible-playbook", "site.yml", json_output=True)
     changed, unused_part = changed_tasks(proc.stdout)
