@@ -189,3 +189,13 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_configure(config):
     # openstacksdk's own deprecation notices about its internals say nothing about the modules.
     config.addinivalue_line("filterwarnings", "ignore::Warning:openstack.*")
+
+
+# The session's real guests (the calculator lab, objective 8's VM and a server from its snapshot), shared by
+# every test file: imported last, since guestlab imports this module's names.
+from guestlab import lab, lab_build, lab_build_first, objective8_vm, snapshot_guest  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of the real guests last (in their files' order): the lab builds in the background meanwhile."""
+    items.sort(key=lambda item: "lab" in item.fixturenames)

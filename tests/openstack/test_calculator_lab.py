@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 """The calculator lab (objectives 9-11) on real guests, as a user builds it:
 ``ansible-playbook -i inventories/openstack site.yml``, then what a user relies on: the calculator answers on the
-CS's floating IP, the operation services do not answer from the machine, a second run changes nothing, a route
-deleted inside the CS is shown by --check --diff and repaired alone, a new shell reaches every server through the
-inventory, and ``playbooks/destroy.yml`` removes it all (the fixture's finaliser, asserted, and idempotent).
+CS's floating IP, the operation services do not answer from the machine, a second run (objective 8 included)
+changes nothing, a route deleted inside the CS is shown by --check --diff and repaired alone, a new shell reaches
+every server through the inventory, and ``playbooks/destroy.yml`` removes it all (the ``lab`` fixture's finaliser,
+asserted, and idempotent).
 
-One lab per session (five guests under emulation take minutes to boot). Objective 8 has its own test on real
-guests (test_objective8_guests.py): it is skipped here (--skip-tags objective8).
+One lab per session, shared with objective 8's tests (guestlab.py: five guests under emulation take minutes to
+boot).
 """
 
 import json
@@ -14,78 +15,16 @@ import os
 import re
 import socket
 import subprocess
-import time
 import urllib.request
 
 import pytest
 
-from conftest import KEY_PAIR, REPO, SSH_KEY, TEST_CLOUD
-from guests import guest_rss_mib, mem_available_mib, report, ssh
+from conftest import REPO, TEST_CLOUD
+from guestlab import OPERATIONS, PREFIX, SERVERS, SITE
+from guests import ssh
 from test_playbooks import INVENTORY, playbook, recap
 
-PREFIX = "vt-lab-"
-SITE = os.path.join(REPO, "site.yml")
-DESTROY = os.path.join(REPO, "playbooks", "destroy.yml")
-# The inventory's own address plan (group_vars/all/topology_address_plan.yml): lab 100 of 10.77.0.0/16.
-LAB_BLOCK = "10.177.0.0/16"
 PN3, RT2_PN2 = "10.177.3.0/24", "10.177.2.1"
-OPERATIONS = {"sum": ("10.177.3.11", 50001), "sub": ("10.177.3.12", 50002),
-              "mul": ("10.177.3.13", 50003), "div": ("10.177.3.14", 50004)}
-SERVERS = ["cs"] + sorted(OPERATIONS)
-# Five guest boots under emulation, the services and the repair: about twenty minutes on 2 cores, so on request
-# until the OpenStack stage has room for it within its budget.
-pytestmark = pytest.mark.skipif(os.environ.get("VIRTLAB_OS_CALCULATOR_LAB") != "1",
-                                reason="the calculator lab on five real guests takes about twenty minutes: "
-                                       "VIRTLAB_OS_CALCULATOR_LAB=1 runs it")
-
-
-def lab_vars(state_file):
-    return dict(virtlab_openstack_prefix=PREFIX, virtlab_openstack_state_file=state_file,
-                virtlab_openstack_key_name=KEY_PAIR, ansible_ssh_private_key_file=SSH_KEY)
-
-
-def lab_resources(sdk, floating_ips=()):
-    """Every resource of the lab's prefix (and the given floating IPs) left in the test project, by kind."""
-    net = sdk.network
-    left = {
-        "servers": [s.name for s in sdk.compute.servers() if s.name.startswith(PREFIX)],
-        "networks": [n.name for n in net.networks() if n.name.startswith(PREFIX)],
-        "routers": [r.name for r in net.routers() if r.name.startswith(PREFIX)],
-        "security groups": [g.name for g in net.security_groups() if g.name.startswith(PREFIX)],
-        "floating IPs": [ip.floating_ip_address for ip in net.ips() if ip.floating_ip_address in floating_ips],
-    }
-    return dict((kind, names) for kind, names in left.items() if names)
-
-
-@pytest.fixture(scope="module")
-def lab(control_plane, sdk, data_plane, tmp_path_factory):
-    """The lab built once by site.yml; destroyed by destroy.yml afterwards (asserted, twice: idempotent)."""
-    state_file = str(tmp_path_factory.mktemp("openstack-lab") / "lab.json")
-    extra = lab_vars(state_file)
-    # The machine routes the lab's block onto the external network, as a school network would: probes of the
-    # operation services' addresses stay on this machine (and find nobody there) instead of the default route.
-    subprocess.run(["ip", "route", "replace", LAB_BLOCK, "dev", "br-ex"], check=True)
-    memory_before = mem_available_mib()
-    started = time.monotonic()
-    state = {"hosts": {}}
-    try:
-        output = playbook(SITE, "--skip-tags", "objective8", **extra)
-        elapsed = time.monotonic() - started
-        with open(state_file) as handle:
-            state = json.load(handle)
-        report("calculator lab (5 guests) from site.yml: %.0fs from nothing to the reachability matrix checked; "
-               "guests' QEMU resident memory %s MiB; machine's available memory %d -> %d MiB"
-               % (elapsed, sum(guest_rss_mib().values()), memory_before, mem_available_mib()))
-        yield {"output": output, "extra": extra, "state": state, "fip": state["hosts"]["cs"]}
-    finally:
-        subprocess.run(["ip", "route", "del", LAB_BLOCK, "dev", "br-ex"], check=False)
-        removed = playbook(DESTROY, **extra)
-        again = playbook(DESTROY, **extra)
-        left = lab_resources(sdk, list(state["hosts"].values()))
-        assert left == {}, left
-        assert not os.path.exists(state_file)
-        assert all(c["failed"] == 0 for c in recap(removed).values()), removed[-4000:]
-        assert all(c["changed"] == 0 for c in recap(again).values()), again[-4000:]
 
 
 def test_site_yml_builds_the_lab_and_checks_the_matrix(lab, sdk):
@@ -123,7 +62,8 @@ def test_operation_services_do_not_answer_from_the_machine(lab, service):
 
 
 def test_second_run_changes_nothing(lab):
-    output = playbook(SITE, "--skip-tags", "objective8", **lab["extra"])
+    """The whole site.yml this time: objective 8 on its real VM (resized, snapshotted) changes nothing either."""
+    output = playbook(SITE, **lab["extra"])
     counts = recap(output)
     assert all(c["failed"] == 0 and c["changed"] == 0 for c in counts.values()), output[-4000:]
 

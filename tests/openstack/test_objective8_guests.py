@@ -1,57 +1,28 @@
 # -*- coding: utf-8 -*-
-"""Objective 8 on real guests (the data plane): the playbook as a user runs it, then what it built
-checked from inside: SSH through the floating IP, the resized guest sees its new flavor's memory
-and vCPUs, and a server booted from the snapshot answers SSH too. One test authenticates with an
-RC file's OS_* variables alone (no clouds.yaml)."""
+"""Objective 8 on real guests (the data plane): the playbook as a user runs it (guestlab.py runs it alongside the
+calculator lab; the lab's second run is the whole site.yml, objective 8 included, and changes nothing), then what it
+built checked from inside: SSH through the floating IP, the resized guest sees its new flavor's memory and vCPUs,
+and a server booted from the snapshot answers SSH too. One test authenticates with an RC file's OS_* variables
+alone (no clouds.yaml)."""
 
 import os
-
-import pytest
 
 from ansible_collections.virtlab.core.plugins.modules import openstack_network
 
 from checks import ok
-from conftest import PUBLIC_NETWORK
-from guests import (GUEST_FLAVOR, GUEST_IMAGE, KEY_PAIR, floating_ip_of, report, ssh, wait_active,
-                    wait_ssh)
-from test_playbooks import playbook, recap
-
-PREFIX = "vt-o8g-"
-# Three guest boots and a resize under emulation: about ten minutes on 2 cores, so on request.
-GUESTS = pytest.mark.skipif(os.environ.get("VIRTLAB_OS_OBJECTIVE8_GUESTS") != "1",
-                            reason="objective 8 on real guests takes about ten minutes: "
-                                   "VIRTLAB_OS_OBJECTIVE8_GUESTS=1 runs it")
+from guestlab import O8_PREFIX
+from guests import report, ssh
+from test_playbooks import recap
 
 
-@pytest.fixture(scope="module")
-def objective8(control_plane, sdk, data_plane):
-    extra = dict(objective8_prefix=PREFIX, objective8_cidr="10.97.0.0/24",
-                 virtlab_openstack_image=GUEST_IMAGE, virtlab_openstack_flavor=GUEST_FLAVOR,
-                 virtlab_openstack_bigger_flavor="m1.medium", virtlab_openstack_key_name=KEY_PAIR)
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "playbooks", "objective8_openstack.yml")
-    extras = []
-    try:
-        output = playbook(path, **extra)
-        yield {"output": output, "extras": extras}
-    finally:
-        for server in extras:
-            sdk.compute.delete_server(server, ignore_missing=True)
-        for server in extras:
-            sdk.compute.wait_for_delete(server, wait=180)
-        removed = playbook(path, **dict(extra, objective8_state="absent"))
-        assert recap(removed)["localhost"]["failed"] == 0
-
-
-@GUESTS
-def test_objective8_guest_answers_ssh_and_has_the_bigger_flavor(sdk, objective8):
-    assert recap(objective8["output"])["localhost"]["failed"] == 0
-    server = sdk.compute.get_server(sdk.compute.find_server(PREFIX + "vm").id)
+def test_objective8_guest_answers_ssh_and_has_the_bigger_flavor(sdk, lab, objective8_vm):
+    counts = recap(lab["objective8"])["localhost"]
+    assert counts["failed"] == 0 and counts["changed"] > 0, lab["objective8"][-4000:]
+    assert "resize from m1.small to m1.medium" in lab["objective8"], lab["objective8"][-4000:]
+    server = sdk.compute.get_server(objective8_vm["server"].id)
     assert (server.status, server.flavor["original_name"]) == ("ACTIVE", "m1.medium")
-    fip = floating_ip_of(sdk, server)
-    wait_ssh(fip)
     # m1.medium: 2 vCPUs and 2048 MiB, as the guest itself sees them after the resize.
-    cpus, mem_kib = ssh(fip, "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo",
+    cpus, mem_kib = ssh(objective8_vm["fip"], "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo",
                         check=True).stdout.split()
     assert int(cpus) == 2
     assert 1800 * 1024 < int(mem_kib) <= 2048 * 1024, mem_kib
@@ -59,26 +30,13 @@ def test_objective8_guest_answers_ssh_and_has_the_bigger_flavor(sdk, objective8)
            % (cpus, int(mem_kib) // 1024))
 
 
-@GUESTS
-def test_server_from_the_snapshot_boots(sdk, objective8):
-    [snapshot] = list(sdk.image.images(name=PREFIX + "vm-snapshot"))
-    assert snapshot.status == "active"
-    network = sdk.network.find_network(PREFIX + "net")
-    server = sdk.compute.create_server(
-        name=PREFIX + "from-snapshot", image_id=snapshot.id, key_name=KEY_PAIR,
-        flavor_id=sdk.compute.find_flavor(GUEST_FLAVOR).id, networks=[{"uuid": network.id}],
-        security_groups=[{"name": PREFIX + "sg"}])
-    objective8["extras"].append(server)
-    server = wait_active(sdk, server.id)
-    port = next(iter(sdk.network.ports(device_id=server.id)))
-    fip = sdk.network.create_ip(floating_network_id=sdk.network.find_network(PUBLIC_NETWORK).id,
-                                port_id=port.id)
-    try:
-        wait_ssh(fip.floating_ip_address)
-        hostname = ssh(fip.floating_ip_address, "hostname", check=True).stdout.strip()
-        assert hostname == PREFIX + "from-snapshot"
-    finally:
-        sdk.network.delete_ip(fip)
+def test_server_from_the_snapshot_boots(snapshot_guest, objective8_vm):
+    assert snapshot_guest["snapshot"].status == "active"
+    assert snapshot_guest["server"].image["id"] == snapshot_guest["snapshot"].id
+    # cloud-init ran again on the copy: the new server's name, not the snapshotted VM's.
+    hostname = ssh(snapshot_guest["fixed"], "hostname", jump=objective8_vm["fip"], timeout=90,
+                   check=True).stdout.strip()
+    assert hostname == O8_PREFIX + "from-snapshot"
 
 
 def test_rc_file_variables_alone_authenticate(monkeypatch, run_module, sdk, tmp_path, admin_sdk):
