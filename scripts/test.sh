@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.." || exit 1
 STAGES=(
   "unit|unit tests (modules and helpers)|python -m pytest -q tests/unit"
   "integration|integration: Docker modules on the engine, bad topology data, the strategy plugin|python -m pytest -q tests/integration --ignore=tests/integration/proxmox --ignore=tests/integration/vbox"
-  "backends|Proxmox and VirtualBox modules and objectives 4, 6-7 on their doubles, with real guests|python -m pytest -q tests/integration/proxmox tests/integration/vbox"
+  "backends|Proxmox and VirtualBox modules on their doubles with real guests: objectives 4, 6-7 and the calculator lab 9-11|python -m pytest -q tests/integration/proxmox tests/integration/vbox"
   "calculator|calculator services (node --test)|node --test tests/calculator/"
   "e2e|end to end: lab, idempotence, route repair|python -m pytest -q -s tests/e2e"
   "molecule|Molecule: every role's scenario and the full lab with its breaks|bash scripts/molecule.sh"
