@@ -310,8 +310,9 @@ def test_the_boot_script_is_quiet_on_a_read_only_proc_sys_and_shows_real_errors(
     assert "cannot set net/ipv4/conf/all/accept_redirects to 1: /proc/sys is read-only" in no_remount.stderr, no_remount
     bad_route = run_boot_script("rt2", "10.99.0.0/24 via 10.200.0.1\n")
     assert bad_route.returncode == 1 and "Nexthop has invalid gateway" in bad_route.stderr, bad_route
-    values = docker_exec("rt2", "sh", "-c", "cat /proc/sys/net/ipv4/conf/*/accept_redirects "
-                                       "/proc/sys/net/ipv4/conf/*/send_redirects; rm /run/virtlab-e2e-boot")
+    redirects = ("cat /proc/sys/net/ipv4/conf/*/accept_redirects /proc/sys/net/ipv4/conf/*/send_redirects; "
+                 "rm /run/virtlab-e2e-boot")
+    values = docker_exec("rt2", "sh", "-c", redirects)
     assert set(values.stdout.split()) == {"0"}, values.stdout
 
 

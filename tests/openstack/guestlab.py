@@ -145,7 +145,8 @@ def lab_build(control_plane, sdk, tmp_path_factory):
     try:
         yield build
     finally:
-        for proc, output in build["runs"].values():
+        for run in build["runs"].values():
+            proc, output = run
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
