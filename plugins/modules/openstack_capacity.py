@@ -43,7 +43,7 @@ options:
     default: []
   ports:
     description: Number of ports the missing servers need together (one per network of each).
-      Default one per missing server.
+      Default one per missing server. Not counted when every server exists already.
     type: int
   networks:
     description: Names of the networks the play declares (each with one subnet).
@@ -89,6 +89,7 @@ EXAMPLES = r"""
 RETURN = r"""
 capacity:
   description: Per quota, what the project allows, uses and what the play still needs (V(-1) limit unlimited).
+    Empty when every resource exists already (the quotas are then not read).
   returned: always
   type: dict
   sample:
@@ -143,18 +144,23 @@ class OpenStackCapacity(OpenStackModule):
         external_network=dict(type="str"),
     )
 
-    def missing(self, names, finder):
-        return [name for name in names if finder(name, ignore_missing=True) is None]
+    @staticmethod
+    def missing(names, lister):
+        """The names no resource of ``lister()`` has: one listing per kind, not one lookup per name."""
+        if not names:
+            return []
+        existing = set(resource.name for resource in lister())
+        return [name for name in names if name not in existing]
 
     def needs(self):
         params, net = self.params, self.conn.network
-        servers = self.missing(params["servers"], self.conn.compute.find_server)
+        servers = self.missing(params["servers"], self.conn.compute.servers)
         needs = {"instances": len(servers),
                  "floatingip": len([name for name in params["floating_ips"] if name in servers]),
-                 "port": params["ports"] if params["ports"] is not None else len(servers),
-                 "network": len(self.missing(params["networks"], net.find_network)),
-                 "router": len(self.missing(params["routers"], net.find_router)),
-                 "security_group": len(self.missing(params["security_groups"], net.find_security_group))}
+                 "port": (params["ports"] if params["ports"] is not None else len(servers)) if servers else 0,
+                 "network": len(self.missing(params["networks"], net.networks)),
+                 "router": len(self.missing(params["routers"], net.routers)),
+                 "security_group": len(self.missing(params["security_groups"], net.security_groups))}
         needs["subnet"] = needs["network"]
         if servers:
             if not params["flavor"]:
@@ -180,13 +186,16 @@ class OpenStackCapacity(OpenStackModule):
     def read(self):
         external = self.params["external_network"]
         if external:
-            if self.find_network(external) is None:
+            network = self.find_network(external)
+            if network is None:
                 raise VirtlabError("Unknown external network %r (nothing has been created). External networks "
                                    "of this cloud: %s (openstack network list --external)"
                                    % (external, names_list(n.name for n in self.conn.network.networks(
                                        is_router_external=True))), name=external)
-            self.require_network(external, external=True)
+            self.require_external(network, external)
         needs = self.needs()
+        if not any(needs.values()):
+            return {}   # everything exists already: no quota can be short, none is read
         return dict((quota, {"limit": limit, "used": used, "needed": needs.get(quota, 0)})
                     for quota, (limit, used) in self.quotas().items())
 

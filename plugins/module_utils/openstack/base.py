@@ -192,12 +192,17 @@ class OpenStackModule(OpenStackWaiters, VirtlabModule):
         network = self.find_network(name_or_id)
         if network is None:
             raise self._unknown("network", name_or_id, (n.name for n in self.conn.network.networks()))
-        if external is True and not network.is_router_external:
+        if external is True:
+            self.require_external(network, name_or_id)
+        return network
+
+    def require_external(self, network, name_or_id):
+        """Fail unless the network found for name_or_id is an external (public) one."""
+        if not network.is_router_external:
             externals = [n.name for n in self.conn.network.networks(is_router_external=True)]
             raise VirtlabError("Network %r is not an external (public) network. External "
                                "networks of this cloud: %s" % (name_or_id, names_list(externals)),
                                name=name_or_id)
-        return network
 
     def require_subnet(self, name_or_id, network_id=None):
         filters = {"network_id": network_id} if network_id else {}
