@@ -89,7 +89,8 @@ class BridgeFirewall:
     def gone_bridges(self):
         """The bridges of our rules (exactly our rule, comment included) that are no longer on the machine: a network
         removed outside the modules (docker network rm) leaves its rule behind. The rules are read before the
-        bridges, so a network created meanwhile, whose rule follows its bridge, is never taken for gone."""
+        bridges, so a network created meanwhile, whose rule follows its bridge, is never taken for gone; and they
+        are read while planning, before this run creates any bridge or rule of its own."""
         rc, out, unused_err = self.iptables("-S", "DOCKER-USER")
         if rc != 0:
             return []  # no DOCKER-USER chain: no rule of ours either
@@ -100,14 +101,12 @@ class BridgeFirewall:
                 bridges.append(words[3])
         return [bridge for bridge in bridges if not os.path.exists(os.path.join(SYS_CLASS_NET, bridge))]
 
-    def read_gone(self):
-        """Read the gone bridges' rules, once per module run (the first network's read)."""
+    def claim_gone(self):
+        """The gone bridges not yet claimed by another network of this module run (one prunes them all). Read at the
+        first claim, once per module run: only a run that creates or removes a bridge lists the chain."""
         if self.unclaimed is None:
             self.unclaimed = self.gone_bridges()
-
-    def claim_gone(self):
-        """The gone bridges read and not yet claimed by another network of this module run (one prunes them all)."""
-        claimed, self.unclaimed = self.unclaimed or [], []
+        claimed, self.unclaimed = self.unclaimed, []
         return claimed
 
 
@@ -146,7 +145,6 @@ class NetworkReconciler(Reconciler):
         name = self.params["name"]
         self.network = self.module.find_network(name)
         current = network_view(self.network)
-        self.firewall.read_gone()
         if current:
             current["routed"] = self.firewall.present(current["bridge"])
             # The network object lists running containers only; a stopped one is attached too. The low-level

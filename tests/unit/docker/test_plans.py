@@ -14,11 +14,24 @@ class Found:
         self.attrs = attrs or {}
 
 
+class NoFirewall:
+    """The host's commands: iptables has no DOCKER-USER chain (no rule of a gone bridge to prune)."""
+
+    @staticmethod
+    def get_bin_path(name, required=False):
+        return "/sbin/" + name
+
+    @staticmethod
+    def run_command(args):
+        return 1, "", "iptables: No chain/target/match by that name."
+
+
 class FakeModule:
-    """What a reconciler's planning asks of its module: lookups, nothing else."""
+    """What a reconciler's planning asks of its module: lookups, and the firewall's listing."""
 
     client = None
     check_mode = True
+    ansible = NoFirewall()
 
     def find_image(self, name):
         return Found("sha256:img")
