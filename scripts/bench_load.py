@@ -9,11 +9,15 @@ with Node.js on 127.0.0.1, on free ports, with their default limits (body size, 
 installed with apt when it is missing) then POSTs one expression with 32 concurrent keep-alive clients for 20 s.
 Each request of "(5+6)*2" is two calls to operation services, so the operation services answer twice the rate.
 
-Prints requests/s, p50 and p99 latency and the failed requests; exits 1 when a request failed or, with
-``--check``, when the target (>= 2500 requests/s, p99 <= 30 ms) is missed. The services' per-request log lines go
-to a file, as journald takes them in the lab.
+Prints, for each run, requests/s, p50 and p99 latency, the failed requests, the load average and the verdict
+against the target (>= 2500 requests/s with p99 <= 30 ms), then the medians. Exits 1 when a request failed or,
+with ``--check``, when the median misses the target. ``--variant NAME=DIR`` runs the services of another copy of
+roles/calculator/files (a git worktree of an older commit) too: the variants run in turns, the order swapped
+every round (A B, B A, ...), so that a change of the machine's load falls on both. The services' per-request log
+lines go to a file, as journald takes them in the lab.
 
     scripts/bench_load.py                       # 32 clients, 20 s
+    scripts/bench_load.py --runs 3 --variant old=../old/roles/calculator/files
     scripts/bench_load.py --clients 8 --seconds 5 --json out.json
 """
 
@@ -24,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,8 +55,9 @@ def ensure_ab():
 class Services:
     """The five services as child processes; stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, files=FILES):
         self.logdir = logdir
+        self.files = files
         self.children = []
 
     def start(self, program, env, timeout=10.0):
@@ -61,7 +67,7 @@ class Services:
         child_env = dict((k, v) for k, v in os.environ.items() if not k.startswith("VIRTLAB_"))
         child_env.update(env, VIRTLAB_LISTEN_HOST="127.0.0.1", VIRTLAB_LISTEN_PORT="0")
         with open(log_path, "w") as log:
-            child = subprocess.Popen(["node", os.path.join(FILES, program)], env=child_env, stdout=log,
+            child = subprocess.Popen(["node", os.path.join(self.files, program)], env=child_env, stdout=log,
                                      stderr=subprocess.STDOUT)
         self.children.append(child)
         deadline = time.monotonic() + timeout
@@ -107,10 +113,26 @@ def parse_ab(text):
     }
 
 
-def run(clients, seconds, expression):
+def verdict(result):
+    """The run against the target, in words."""
+    missed = []
+    if result["rps"] < TARGET["rps"]:
+        missed.append("%.0f requests/s < %.0f" % (result["rps"], TARGET["rps"]))
+    if result["p99_ms"] > TARGET["p99_ms"]:
+        missed.append("p99 %d ms > %.0f ms" % (result["p99_ms"], TARGET["p99_ms"]))
+    return "target missed: " + ", ".join(missed) if missed else "target met"
+
+
+def loadavg():
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
+def run(clients, seconds, expression, files=FILES):
+    """One load run of the services in ``files``: ab's figures, the answer checked first, the load average."""
     ab = ensure_ab()
     logdir = tempfile.mkdtemp(prefix="virtlab-load.")
-    services = Services(logdir)
+    services = Services(logdir, files)
     try:
         urls = dict((op, services.start("operation.js", {"VIRTLAB_OPERATION": op})) for op in OPERATIONS)
         env = dict(("VIRTLAB_%s_URL" % op.upper(), url) for op, url in urls.items())
@@ -124,17 +146,35 @@ def run(clients, seconds, expression):
         if not check.stdout.startswith("result = "):
             sys.exit("the calculator answered %r %s" % (check.stdout, check.stderr))
         # -n is only a ceiling: -t ends the run. -k: keep-alive clients, as a browser or a load balancer keeps them.
+        load_before = loadavg()
         command = [ab, "-q", "-k", "-c", str(clients), "-t", str(seconds), "-n", "100000000", "-p", body,
                    "-T", "text/plain", calculator + "/"]
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit("ab failed (rc=%d): %s %s" % (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
         result = parse_ab(proc.stdout)
-        result.update(clients=clients, seconds=seconds, expression=expression, answer=check.stdout.strip())
+        result.update(clients=clients, seconds=seconds, expression=expression, answer=check.stdout.strip(),
+                      load_before=load_before, load_after=loadavg())
+        result["verdict"] = verdict(result)
         return result
     finally:
         services.stop()
         shutil.rmtree(logdir, ignore_errors=True)
+
+
+def describe(result):
+    return ("%.0f requests/s, p50 %d ms, p99 %d ms, %d requests, %d failed, %d non-2xx (load %s before, %s after): %s"
+            % (result["rps"], result["p50_ms"], result["p99_ms"], result["complete"], result["failed"],
+               result["non_2xx"], result["load_before"], result["load_after"], result["verdict"]))
+
+
+def median_of(results):
+    """The medians of a variant's runs, with the verdict of the medians."""
+    summary = dict((key, statistics.median(r[key] for r in results)) for key in ("rps", "p50_ms", "p99_ms"))
+    summary.update(runs=len(results), failed=sum(r["failed"] for r in results),
+                   non_2xx=sum(r["non_2xx"] for r in results))
+    summary["verdict"] = verdict(summary)
+    return summary
 
 
 def main():
@@ -142,20 +182,45 @@ def main():
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (32)")
     parser.add_argument("--seconds", type=int, default=20, help="length of the run (20)")
     parser.add_argument("--expression", default="(5+6)*2", help="the request body ((5+6)*2)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each variant (1)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=DIR",
+                        help="also run the services in DIR (a copy of roles/calculator/files), in turns")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the median misses the target")
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    result = run(args.clients, args.seconds, args.expression)
-    print("%d clients, %d s, %r -> %s: %.0f requests/s, p50 %d ms, p99 %d ms, %d requests, %d failed, %d non-2xx"
-          % (args.clients, args.seconds, args.expression, result["answer"], result["rps"], result["p50_ms"],
-             result["p99_ms"], result["complete"], result["failed"], result["non_2xx"]))
+    variants = [("current", FILES)]
+    for spec in args.variant:
+        name, sep, files = spec.partition("=")
+        if not sep or not os.path.isfile(os.path.join(files, "calculator.js")):
+            parser.error("--variant wants NAME=DIR, DIR holding calculator.js: %r" % spec)
+        variants.append((name, os.path.abspath(files)))
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
+    print("%d clients, %d s, body %r, %d run(s) of %s" % (args.clients, args.seconds, args.expression, args.runs,
+                                                         ", ".join(name for name, _ in variants)), flush=True)
+    results = dict((name, []) for name, _ in variants)
+    for index in range(args.runs):
+        # Alternate the order, so that neither variant always runs on a warmer or a busier machine.
+        for name, files in (variants if index % 2 == 0 else variants[::-1]):
+            result = run(args.clients, args.seconds, args.expression, files)
+            results[name].append(result)
+            print("run %d %s -> %s: %s" % (index + 1, name, result["answer"], describe(result)), flush=True)
+    summaries = dict((name, median_of(runs)) for name, runs in results.items())
+    for name, summary in summaries.items():
+        print("median of %d %s: %.0f requests/s, p50 %g ms, p99 %g ms: %s"
+              % (summary["runs"], name, summary["rps"], summary["p50_ms"], summary["p99_ms"], summary["verdict"]))
+    for name, _ in variants[1:]:
+        print("current / %s: requests/s %.2fx, p99 %.2fx" % (
+            name, summaries["current"]["rps"] / summaries[name]["rps"],
+            summaries["current"]["p99_ms"] / summaries[name]["p99_ms"]))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2)
-    if result["failed"] or result["non_2xx"]:
-        sys.exit("%d requests failed, %d answered non-2xx" % (result["failed"], result["non_2xx"]))
-    if args.check and (result["rps"] < TARGET["rps"] or result["p99_ms"] > TARGET["p99_ms"]):
-        sys.exit("target missed: >= %.0f requests/s with p99 <= %.0f ms" % (TARGET["rps"], TARGET["p99_ms"]))
+            json.dump({"runs": results, "medians": summaries}, handle, indent=2)
+    failed = sum(s["failed"] + s["non_2xx"] for s in summaries.values())
+    if failed:
+        sys.exit("%d requests failed or answered non-2xx" % failed)
+    if args.check and summaries["current"]["verdict"] != "target met":
+        sys.exit(summaries["current"]["verdict"])
 
 
 if __name__ == "__main__":

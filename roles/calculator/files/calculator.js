@@ -21,7 +21,7 @@
  * and this calculator turns such an answer into a 422 for its client). Unary minus is
  * evaluated through the sub service as "0 x" too, so that every arithmetic operation
  * is a service call (unary plus is no operation and costs no call). Independent
- * operands are evaluated concurrently; each service has its own keep-alive agent.
+ * operands are evaluated concurrently; each service has its own pool of keep-alive connections.
  *
  * Errors, Content-Type text/plain, body "error: <message>\r\n":
  *   400  empty or malformed expression, e.g. "error: unbalanced parenthesis at position 4: ')' has no matching '('"
@@ -53,7 +53,7 @@
  * in service_common.js, deployed next to this file.
  */
 
-const http = require('node:http');
+const net = require('node:net');
 const { HttpError, configReader, quote, createService } = require('./service_common');
 
 const NAME = 'calculator';
@@ -73,6 +73,224 @@ const SERVICE_FOR = { '+': 'sum', '-': 'sub', '*': 'mul', '/': 'div' };
 const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NUMBER_SCAN = /[0-9.]+(?:[eE][+-]?[0-9.]*)?/y;
 const REPLY_NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
+
+// ---------------------------------------------------------------- operation calls
+
+// The calculator's HTTP/1.1 client for the operation services, on keep-alive connections of its own. Node's
+// http client costs about as much CPU per call as serving a request does, and every request here makes one
+// call per operator: under load the calculator, one thread, is what limits the lab (measured with
+// scripts/bench_load.py). This client sends one write per call and reads what the services answer: a status
+// line, headers, and a body sized by Content-Length, chunked (the original services), or ended by the close.
+const MAX_HEAD_BYTES = 8192;
+const MAX_SOCKETS = 64; // per service; further calls wait for a free connection
+// Idle connections are dropped after 4 s, before the services' own 5 s keep-alive timeout can close them under
+// a call.
+const IDLE_TIMEOUT_MS = 4000;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
+
+// The answer's body so far, per framing; null until the whole body is there.
+const FRAMING = {
+  length(call) {
+    if (call.rest.length < call.length) return null;
+    call.extra = call.rest.length > call.length;
+    return call.rest.slice(0, call.length);
+  },
+  chunked(call) {
+    for (;;) {
+      const eol = call.rest.indexOf('\r\n');
+      if (eol < 0) return call.rest.length > MAX_HEAD_BYTES ? call.fail('sent a malformed chunked answer') : null;
+      const size = /^[0-9a-fA-F]+/.exec(call.rest);
+      if (!size) return call.fail('sent a malformed chunked answer');
+      const length = parseInt(size[0], 16);
+      if (length === 0) {
+        // The last chunk, then trailers (none, usually) up to an empty line.
+        const end = call.rest.startsWith('\r\n', eol + 2) ? eol + 4 : call.rest.indexOf('\r\n\r\n', eol) + 4;
+        if (end < 4) return null;
+        call.extra = call.rest.length > end;
+        return call.body;
+      }
+      if (call.body.length + length > MAX_REPLY_BYTES) return call.fail(`sent an answer larger than ${MAX_REPLY_BYTES} bytes`);
+      if (call.rest.length < eol + 2 + length + 2) return null;
+      call.body += call.rest.slice(eol + 2, eol + 2 + length);
+      call.rest = call.rest.slice(eol + 2 + length + 2);
+    }
+  },
+  close() {
+    return null; // complete when the service closes the connection
+  },
+};
+
+// Parses the answer's head: false while incomplete, true when parsed (or failed).
+function readHead(call) {
+  const end = call.rest.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (call.rest.length > MAX_HEAD_BYTES) call.fail(`sent a header larger than ${MAX_HEAD_BYTES} bytes`);
+    return false;
+  }
+  const lines = call.rest.slice(0, end).split('\r\n');
+  call.rest = call.rest.slice(end + 4);
+  const status = STATUS_LINE.exec(lines[0]);
+  if (!status) {
+    call.fail(`sent an answer that is not HTTP: ${quote(lines[0])}`);
+    return true;
+  }
+  const headers = {};
+  for (let i = 1; i < lines.length; i += 1) {
+    const colon = lines[i].indexOf(':');
+    if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+  }
+  call.status = Number(status[2]);
+  if (call.status < 200) return readHead(call); // 100 Continue and the like: the answer comes next
+  const connection = (headers.connection || '').toLowerCase();
+  call.keepAlive = status[1] === '1' ? connection !== 'close' : connection === 'keep-alive';
+  if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+    call.framing = FRAMING.chunked;
+  } else if (call.status === 204 || call.status === 304 || headers['content-length'] !== undefined) {
+    call.length = call.status === 204 || call.status === 304 ? 0 : Number(headers['content-length']);
+    if (!/^\d+$/.test(headers['content-length'] || '0')) call.fail('sent a malformed Content-Length');
+    else if (call.length > MAX_REPLY_BYTES) call.fail(`sent an answer larger than ${MAX_REPLY_BYTES} bytes`);
+    call.framing = FRAMING.length;
+  } else {
+    call.framing = FRAMING.close;
+    call.keepAlive = false;
+  }
+  return true;
+}
+
+// The connections to one operation service. call(payload, done) POSTs payload and calls done once, with
+// (null, status, body) or ({status, reason}) (a 502 or 504 whose message starts with the service's label);
+// it returns a function that abandons the call (its connection is closed).
+function createPool(url) {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 address without its brackets
+  const port = Number(url.port || 80);
+  const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: text/plain\r\nContent-Length: `;
+  const idle = []; // the most recently used last: reused first
+  const waiting = [];
+  const sockets = new Set();
+
+  function connect() {
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.call = null;
+    socket.used = false;
+    sockets.add(socket);
+    socket.on('data', (chunk) => {
+      if (socket.call) socket.call.data(chunk);
+      else socket.destroy(); // nobody asked: the connection is out of step
+    });
+    socket.on('timeout', () => socket.destroy()); // idle for IDLE_TIMEOUT_MS
+    socket.on('error', (err) => {
+      socket.error = err; // 'close' follows
+    });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const index = idle.indexOf(socket);
+      if (index >= 0) idle.splice(index, 1);
+      if (socket.call) socket.call.closed(socket);
+      if (waiting.length > 0 && sockets.size < MAX_SOCKETS) assign(waiting.shift(), connect());
+    });
+    return socket;
+  }
+
+  function release(socket) {
+    socket.call = null;
+    if (waiting.length > 0) {
+      assign(waiting.shift(), socket);
+    } else {
+      idle.push(socket);
+      socket.setTimeout(IDLE_TIMEOUT_MS);
+    }
+  }
+
+  function assign(call, socket) {
+    call.socket = socket;
+    call.reused = socket.used;
+    socket.used = true;
+    socket.call = call;
+    socket.setTimeout(0);
+    socket.write(`${head}${Buffer.byteLength(call.payload)}\r\n\r\n${call.payload}`);
+  }
+
+  function call(payload, done) {
+    const exchange = {
+      payload,
+      socket: null,
+      settled: false,
+      retried: false,
+      rest: '', // what came in and is not parsed yet, latin1: one character per byte
+      body: '',
+      received: false,
+      framing: null,
+      settle(err, status, body) {
+        if (exchange.settled) return;
+        exchange.settled = true;
+        done(err, status, body);
+      },
+      fail(reason) {
+        if (exchange.socket) {
+          exchange.socket.call = null;
+          exchange.socket.destroy();
+        }
+        exchange.settle({ status: 502, reason });
+        return null;
+      },
+      data(chunk) {
+        exchange.received = true;
+        exchange.rest += chunk.toString('latin1');
+        if (!exchange.framing && !readHead(exchange)) return;
+        if (exchange.settled) return;
+        if (exchange.framing === FRAMING.close && exchange.rest.length > MAX_REPLY_BYTES) {
+          exchange.fail(`sent an answer larger than ${MAX_REPLY_BYTES} bytes`);
+          return;
+        }
+        const body = exchange.framing(exchange);
+        if (body === null || exchange.settled) return;
+        if (exchange.keepAlive && !exchange.extra) release(exchange.socket);
+        else {
+          exchange.socket.call = null;
+          exchange.socket.destroy();
+        }
+        exchange.settle(null, exchange.status, Buffer.from(body, 'latin1').toString('utf8'));
+      },
+      closed(socket) {
+        if (exchange.framing === FRAMING.close && !socket.error) {
+          exchange.settle(null, exchange.status, Buffer.from(exchange.rest, 'latin1').toString('utf8'));
+        } else if (!exchange.received && exchange.reused && !exchange.retried) {
+          // A kept-alive connection that the service closed just as we reused it: the operations are pure, so
+          // asking once more on a fresh connection is safe.
+          exchange.retried = true;
+          assign(exchange, connect());
+        } else if (socket.error) {
+          const status = socket.error.code === 'ETIMEDOUT' ? 504 : 502;
+          exchange.settle({ status, reason: `unreachable: ${socket.error.message}` });
+        } else {
+          exchange.settle({
+            status: 502,
+            reason: `unreachable: connection closed ${exchange.received ? 'mid-answer' : 'before an answer'}`,
+          });
+        }
+      },
+    };
+    if (idle.length > 0) assign(exchange, idle.pop());
+    else if (sockets.size < MAX_SOCKETS) assign(exchange, connect());
+    else waiting.push(exchange);
+    return () => {
+      exchange.settled = true;
+      const index = waiting.indexOf(exchange);
+      if (index >= 0) waiting.splice(index, 1);
+      if (exchange.socket && exchange.socket.call === exchange) {
+        exchange.socket.call = null;
+        exchange.socket.destroy();
+      }
+    };
+  }
+
+  function destroy() {
+    for (const socket of sockets) socket.destroy();
+  }
+
+  return { call, destroy };
+}
 
 // ---------------------------------------------------------------- configuration
 
@@ -100,15 +318,7 @@ function loadConfig() {
       ...service,
       url,
       label: `${service.name} service at ${raw}`,
-      // Where requests go, worked out once rather than from the URL on every call.
-      target: {
-        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 address without its brackets
-        port: url.port || 80,
-        path: `${url.pathname}${url.search}`,
-      },
-      // One keep-alive pool per operation service. Idle sockets are dropped after 4 s,
-      // before the services' own 5 s keep-alive timeout can close them under a request.
-      agent: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
+      pool: createPool(url),
     };
   }
   return {
@@ -283,7 +493,7 @@ function callService(ctx, name, a, b) {
       return;
     }
     let settled = false;
-    let request = null;
+    let abandon = null;
     const settle = (err, value) => {
       if (settled) return;
       settled = true;
@@ -293,7 +503,7 @@ function callService(ctx, name, a, b) {
       else resolve(value);
     };
     const abort = (err) => {
-      if (request) request.destroy();
+      if (abandon) abandon();
       settle(err);
     };
     const cancel = () => abort(ctx.failure);
@@ -303,8 +513,10 @@ function callService(ctx, name, a, b) {
     );
     ctx.cancels.add(cancel);
 
-    const onAnswer = (status, body) => {
-      if (status === 200) {
+    const onAnswer = (failure, status, body) => {
+      if (failure) {
+        settle(new HttpError(failure.status, `${service.label} ${failure.reason}`));
+      } else if (status === 200) {
         const text = body.trim();
         if (!REPLY_NUMBER.test(text)) {
           settle(new HttpError(502, `${service.label} sent an answer that is not a number: ${quote(text)}`));
@@ -326,46 +538,7 @@ function callService(ctx, name, a, b) {
         settle(new HttpError(502, `${service.label} answered HTTP ${status}: ${messageOf(body)}`));
       }
     };
-
-    const attempt = (isRetry) => {
-      const req = http.request({
-        ...service.target,
-        method: 'POST',
-        agent: service.agent,
-        headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(payload) },
-      });
-      request = req;
-      req.on('response', (res) => {
-        const chunks = [];
-        let size = 0;
-        res.on('data', (chunk) => {
-          size += chunk.length;
-          if (size > MAX_REPLY_BYTES) {
-            abort(new HttpError(502, `${service.label} sent an answer larger than ${MAX_REPLY_BYTES} bytes`));
-          } else {
-            chunks.push(chunk);
-          }
-        });
-        res.on('end', () => onAnswer(res.statusCode, Buffer.concat(chunks).toString('utf8')));
-        res.on('error', () => {});
-        res.on('close', () => {
-          if (!res.complete) settle(new HttpError(502, `${service.label} unreachable: connection closed mid-answer`));
-        });
-      });
-      req.on('error', (err) => {
-        if (settled || req !== request) return;
-        // A kept-alive socket that the service closed just as we reused it: the
-        // operations are pure, so asking once more on a fresh socket is safe.
-        if (!isRetry && req.reusedSocket && err.code === 'ECONNRESET') {
-          attempt(true);
-          return;
-        }
-        const status = err.code === 'ETIMEDOUT' ? 504 : 502;
-        settle(new HttpError(status, `${service.label} unreachable: ${err.message}`));
-      });
-      req.end(payload);
-    };
-    attempt(false);
+    abandon = service.pool.call(payload, onAnswer);
   });
 }
 
@@ -420,7 +593,7 @@ async function handle(req, res) {
 start(handle, {
   listeningDetail: SERVICES.map((s) => config.services[s.name].label).join(', '),
   onExit: () => {
-    for (const service of Object.values(config.services)) service.agent.destroy();
+    for (const service of Object.values(config.services)) service.pool.destroy();
   },
 });
 
