@@ -196,9 +196,10 @@ def main():
         variants.append((name, os.path.abspath(files)))
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
-    print("%d clients, %d s, body %r, %d run(s) of %s" % (args.clients, args.seconds, args.expression, args.runs,
-                                                         ", ".join(name for name, _ in variants)), flush=True)
-    results = dict((name, []) for name, _ in variants)
+    names = [variant[0] for variant in variants]
+    print("%d clients, %d s, body %r, %d run(s) of %s"
+          % (args.clients, args.seconds, args.expression, args.runs, ", ".join(names)), flush=True)
+    results = dict((name, []) for name in names)
     for index in range(args.runs):
         # Alternate the order, so that neither variant always runs on a warmer or a busier machine.
         for name, files in (variants if index % 2 == 0 else variants[::-1]):
@@ -209,7 +210,7 @@ def main():
     for name, summary in summaries.items():
         print("median of %d %s: %.0f requests/s, p50 %g ms, p99 %g ms: %s"
               % (summary["runs"], name, summary["rps"], summary["p50_ms"], summary["p99_ms"], summary["verdict"]))
-    for name, _ in variants[1:]:
+    for name in names[1:]:
         print("current / %s: requests/s %.2fx, p99 %.2fx" % (
             name, summaries["current"]["rps"] / summaries[name]["rps"],
             summaries["current"]["p99_ms"] / summaries[name]["p99_ms"]))
