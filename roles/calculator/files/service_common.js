@@ -79,10 +79,10 @@ function createService({ name, config }) {
 
   function send(res, status, text, headers = {}) {
     if (res.headersSent || res.destroyed) return;
-    const body = Buffer.from(text, 'utf8');
     const connection = closing ? { Connection: 'close' } : {}; // let server.close() finish
-    res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': body.length, ...headers, ...connection });
-    res.end(body);
+    const length = Buffer.byteLength(text, 'utf8');
+    res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': length, ...headers, ...connection });
+    res.end(text); // a string, not a Buffer: Node sends it in one write with the head
   }
 
   // Answers a failed request: an HttpError with its status and message (nothing when
@@ -132,8 +132,13 @@ function createService({ name, config }) {
       };
       req.on('data', onData);
       req.on('end', () => finish(null, Buffer.concat(chunks)));
-      req.on('error', () => finish(new HttpError(499, 'client closed the connection')));
-      req.on('close', () => finish(new HttpError(499, 'client closed the connection')));
+      // 'close' comes after every request, read or not: the error (and its stack trace, a cost under load) is
+      // made only when the body was not read.
+      const gone = () => {
+        if (!done) finish(new HttpError(499, 'client closed the connection'));
+      };
+      req.on('error', gone);
+      req.on('close', gone);
     });
   }
 
