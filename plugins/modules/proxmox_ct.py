@@ -288,6 +288,16 @@ actions:
   type: list
   elements: str
   sample: ["create CT 100 on pve1", "start"]
+verbs:
+  description:
+    - The verb of each of those steps, in order (V(create), V(start), V(migrate), V(update), ...);
+      what a playbook decides on (in check mode, whether the machine would be created or started) instead of
+      the text of RV(actions).
+  returned: always
+  type: list
+  elements: str
+  sample: [create, start]
+  version_added: 0.3.0
 """
 
 from ansible_collections.virtlab.core.plugins.module_utils.errors import VirtlabError
@@ -298,6 +308,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties im
 
 
 class ProxmoxCt(ProxmoxModule):
+    planned_verbs = ()  # the plan's verbs, set when the module exits
     argument_spec = dict(
         vmid=dict(type="int"),
         hostname=dict(type="str"),
@@ -481,8 +492,12 @@ class ProxmoxCt(ProxmoxModule):
     def view(self, resource):
         return ct.public(resource)
 
+    def exit_with(self, plan, before, after):
+        self.planned_verbs = plan.verbs()  # returned as verbs by result()
+        super(ProxmoxCt, self).exit_with(plan, before, after)
+
     def result(self, after):
-        return dict(ct=ct.public(after), pending=list(after.get("_pending", [])))
+        return dict(ct=ct.public(after), pending=list(after.get("_pending", [])), verbs=list(self.planned_verbs))
 
     # Acting: one method per verb ---------------------------------------------------
     def task(self, action, method, suffix="", what=None, **params):

@@ -211,6 +211,16 @@ actions:
   type: list
   elements: str
   sample: [created, started]
+verbs:
+  description:
+    - The verb of each of those steps, in order (V(create), V(change), V(start), V(stop), ...);
+      what a playbook decides on (in check mode, whether the machine would be created or started) instead of
+      the text of RV(actions).
+  returned: always
+  type: list
+  elements: str
+  sample: [create, attach, start]
+  version_added: 0.3.0
 """
 
 import os
@@ -285,6 +295,7 @@ def expected_settings(before, plan):
 
 class VBoxVmModule(VBoxModule):
     resource_key = "vm"
+    planned_verbs = ()  # the plan's verbs, set when the module exits
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "running", "poweroff", "absent"], default="present"),
@@ -391,6 +402,13 @@ class VBoxVmModule(VBoxModule):
             return {"vm": {}, "view": {}}
         vm = self.require_vm(plan[0].target)
         return {"vm": vm, "view": settings_view(vm)}
+
+    def exit_with(self, plan, before, after):
+        self.planned_verbs = plan.verbs()  # returned as verbs by result()
+        super(VBoxVmModule, self).exit_with(plan, before, after)
+
+    def result(self, after):
+        return dict(super(VBoxVmModule, self).result(after), verbs=list(self.planned_verbs))
 
     # Acting: one method per verb --------------------------------------------------
     def apply_stop(self, action):

@@ -9,6 +9,20 @@ import subprocess
 import urllib.error
 import urllib.request
 
+import yaml
+
+from ansible_collections.virtlab.core.plugins.module_utils.topology import routing
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def default_topology():
+    """The topology of inventories/docker, which the other backends' inventories link to."""
+    with open(os.path.join(REPO, "inventories", "docker", "group_vars", "all", "topology.yml")) as handle:
+        return yaml.safe_load(handle)["virtlab_topology"]
+
+
+TOPOLOGY = default_topology()
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -34,6 +48,17 @@ def recap(stdout):
 
 def changed_counts(stdout):
     return dict((host, counts[1]) for host, counts in recap(stdout).items())
+
+
+def changed_tasks(stdout):
+    """["TASK [name]: changed: [host]", ...]: what a run changed, for a failed assertion's message."""
+    found, task = [], None
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line.split("]", 1)[0] + "]"
+        elif line.startswith("changed: ["):
+            found.append("%s: %s" % (task, line.split("]", 1)[0] + "]"))
+    return found
 
 
 def task_output(stdout, name):
@@ -77,6 +102,10 @@ class GuestLab:
     def remaining(self):
         raise NotImplementedError
 
+    def stop(self, host):
+        """Stop host's machine the backend's way (as its user would), and wait until it is off."""
+        raise NotImplementedError
+
     def answer(self):
         return calculator_answer(*self.calculator)
 
@@ -99,18 +128,44 @@ class GuestLab:
         again = self.site()
         assert again.returncode == 0, again.stdout[-4000:]
         counts = changed_counts(again.stdout)
-        assert counts and set(counts.values()) == {0}, counts
+        assert counts and set(counts.values()) == {0}, (counts, changed_tasks(again.stdout))
 
-    def check_route_repair(self):
+    def check_incomplete_lab(self, host, would):
+        """Check mode on an incomplete lab: host's machine stopped and a drift on another host (cs's route to pn3
+        deleted). site.yml --check --diff exits 0 with no host unreachable or failed, says that host is not in place
+        (``would``: what its machine would go through) and what a run would then set up inside it (from the
+        topology), logs into none of it, shows cs's missing route in the diff, and changes nothing. Then one run
+        repairs both - only host and cs change - and the run after it changes nothing."""
+        self.stop(host)
         deleted = self.exec("cs", "ip", "route", "del", "10.77.3.0/24")
         assert deleted.returncode == 0, deleted.stderr
-        assert self.answer() != "result = 22"  # cs reaches no operation service now
+        check = self.site("--check", "--diff")
+        out = check.stdout
+        assert check.returncode == 0, out[-5000:] + check.stderr[-2000:]
+        hosts = recap(out)
+        assert "UNREACHABLE" not in out and all(counts[2:] == (0, 0) for counts in hosts.values()), hosts
+        flat = " ".join(out.split())  # the callback wraps long message lines
+        assert "%s: not in place yet (%s), so check mode does not log into it" % (host, would) in flat, out[-4000:]
+        assert "services: %s on port %s" % (host, TOPOLOGY["services"][host]["port"]) in flat, out[-4000:]
+        routes = ", ".join("%s via %s" % (route["dest"], route["via"]) for route in routing.routes(TOPOLOGY, host))
+        assert "static routes: %s; forwarding off" % routes in flat, out[-4000:]
+        # The in-node plays left host out and checked the others: cs's drift is in the diff.
+        static_routes = task_output(out, "virtlab.core.static_routes : Static routes and forwarding of this host")
+        assert "[%s]" % host not in static_routes and "changed: [cs]" in static_routes, static_routes
+        assert "+10.77.3.0/24 via 10.77.2.1" in out, out[-4000:]
+        # Check mode changed nothing.
+        assert self.exec(host, "true").returncode != 0, "check mode started %s" % host
+        assert "10.77.3.0/24" not in self.exec("cs", "ip", "route").stdout, "check mode put the route back"
+
         run = self.site()
         assert run.returncode == 0, run.stdout[-4000:]
         counts = changed_counts(run.stdout)
-        assert counts["cs"] >= 1 and all(count == 0 for host, count in counts.items() if host != "cs"), counts
+        assert counts[host] >= 1 and counts["cs"] >= 1, counts
+        assert all(count == 0 for name, count in counts.items() if name not in (host, "cs")), \
+            (counts, changed_tasks(run.stdout))
         assert "10.77.3.0/24 via 10.77.2.1" in self.exec("cs", "ip", "route").stdout
         assert self.answer() == "result = 22"
+        self.check_second_run_changes_nothing()
 
     def check_validate_and_status(self, report_dir):
         graded = self.playbook("playbooks/validate.yml", "-e", json.dumps({"virtlab_report_dir": str(report_dir)}))

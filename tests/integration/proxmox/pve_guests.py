@@ -26,6 +26,7 @@ Everything this creates carries the prefix; ``cleanup()`` removes it all.
 """
 
 import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -230,3 +231,20 @@ class PveGuests:
         self.networks.clear()
         self.images.clear()
         self.keys.clear()
+
+
+def nodes_inventory(directory):
+    """An inventory file in ``directory`` that makes the Proxmox inventory's nodes pve1 and pve2 (group
+    proxmox_nodes, where objective 6-7 runs ``pct exec``) local hosts: each one's interpreter sets
+    PVE_DOUBLE_NODE for the ``pct`` double of bin/, which then runs the command in the CT's guest on that node."""
+    hosts = {}
+    for node in ("pve1", "pve2"):
+        wrapper = os.path.join(str(directory), "python-" + node)
+        with open(wrapper, "w") as handle:
+            handle.write("#!/bin/sh\nPVE_DOUBLE_NODE=%s exec %s \"$@\"\n" % (node, sys.executable))
+        os.chmod(wrapper, 0o755)
+        hosts[node] = {"ansible_connection": "local", "ansible_python_interpreter": wrapper}
+    path = os.path.join(str(directory), "nodes.yml")
+    with open(path, "w") as handle:
+        json.dump({"all": {"children": {"proxmox_nodes": {"hosts": hosts}}}}, handle)
+    return path

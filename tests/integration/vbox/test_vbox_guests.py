@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
-"""Objective 4 with a real guest behind the VBoxManage double: playbooks/objective4_virtualbox.yml
-runs whole, its `guest` steps included (SSH through the host's port 2222), and the host itself
-logs in the same way afterwards. Each VM the double starts is a systemd container on the local
-Docker engine (bin/vbox_guests.py)."""
+"""Real guests behind the VBoxManage double: each VM the double starts is a systemd container on the local Docker
+engine (bin/vbox_guests.py). Objective 4 runs whole, its `guest` steps included (SSH through the host's port
+2222), in the one site.yml run of test_vbox_calculator_lab.py."""
 
 import json
 import os
@@ -10,39 +9,6 @@ import subprocess
 import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-
-
-def test_objective4_ssh_through_host_port_2222_into_the_nat_guest(vbox, vbox_guests):
-    with open(vbox.path("base.vdi"), "w") as image:
-        image.write("a base image")
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    extra = {"virtlab_vbox_machine_folder": vbox.folder, "virtlab_vbox_base_image": vbox.path("base.vdi"),
-             "virtlab_vbox_ssh_user": vbox_guests.user, "virtlab_vbox_guest_additions": True,
-             "virtlab_vbox_ssh_private_key_file": vbox_guests.key}
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               "-i", "inventories/virtualbox", "playbooks/objective4_virtualbox.yml", "-e", json.dumps(extra)]
-
-    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    # Every step ran; only the removal path (objective4_state=absent) is skipped.
-    skipped = [section.split("]", 1)[0] for section in run.stdout.split("TASK [")[1:] if "skipping:" in section]
-    assert set(skipped) <= {"Remove the clone and the VM with their disks (powered off first)",
-                            "Remove the VM's disk and the demonstration's copy when no VM took them along",
-                            "VirtualBox forgets the base image the disks were copied from",
-                            "Nothing else to do when removing"}, skipped
-    # The playbook logged in through 127.0.0.1:2222 and saw the guest's NAT address.
-    assert "Logged in through 127.0.0.1:2222" in run.stdout and "inet 10.0.2.15/24" in run.stdout
-    # So does the host, with the key the test made: the guest is the VM's, behind VirtualBox's NAT.
-    login = vbox_guests.ssh(2222, "ip -4 -o addr show dev eth0; ip route show default; cat /sys/class/net/eth0/address")
-    assert login.returncode == 0, login.stderr
-    vm = vbox.vm("virtlab-objective4")
-    mac = next(line.split('"')[1] for line in vbox.command("showvminfo", vm["name"], "--machinereadable").splitlines()
-               if line.startswith("macaddress1="))
-    assert "inet 10.0.2.15/24" in login.stdout and "default via 10.0.2.2" in login.stdout
-    assert ":".join(mac[i:i + 2] for i in range(0, 12, 2)).lower() in login.stdout
-    # The clone (off) starts from a copy of the guest's disk, not from the base.
-    assert vbox.vm("virtlab-objective4-clone")["guest"]["image"].startswith(vbox_guests.prefix + "images:")
 
 
 def test_poweroff_snapshot_restore_and_port_forward_removal_act_on_the_guest(vbox, vbox_guests, make_vm):
