@@ -49,3 +49,22 @@ def test_a_lab_host_becomes_a_vm_reached_through_its_port_forward_then_destroy_r
     again = playbook(vbox, "playbooks/destroy.yml")
     assert len(vbox.mutating_calls()) == before
     assert re.findall(r"changed=(\d+)", again) == ["0", "0"], again[-1500:]
+
+
+def test_in_check_mode_a_powered_off_vm_joins_virtlab_unprovisioned_and_no_one_logs_into_it(vbox):
+    """The provisioning role interface in check mode: rt2's VM powered off, --check (the guest steps included:
+    nothing answers SSH here) puts rt2 in virtlab_unprovisioned with what its VM would go through (from vbox_vm's
+    verbs), logs into no guest and changes nothing."""
+    with open(vbox.path("base.vdi"), "w") as image:
+        image.write("a base image")
+    playbook(vbox, "tests/integration/vbox/provision.yml", limit="rt2")
+    vbox.command("controlvm", "virtlab-rt2", "poweroff")
+    state = vbox.state_text()
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    extra = {"virtlab_vbox_machine_folder": vbox.folder, "virtlab_vbox_base_image": vbox.path("base.vdi")}
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/virtualbox",
+               "tests/integration/vbox/provision.yml", "--limit", "rt2", "--check", "-e", json.dumps(extra)]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0 and "UNREACHABLE" not in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "unprovisioned rt2: VM virtlab-rt2 would be: started" in " ".join(run.stdout.split()), run.stdout[-3000:]
+    assert vbox.state_text() == state
