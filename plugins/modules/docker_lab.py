@@ -125,6 +125,15 @@ verbs:
   type: dict
   version_added: 0.3.0
   sample: {virtlab-pn3: [create, allow routed], virtlab-rt2: [create, start]}
+not_in_place:
+  description:
+    - The nodes that this task creates, recreates or starts (in check mode, would) - those that were not running
+      as declared. In check mode there is nothing to log into on them yet, or not the container it will be.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+  sample: [virtlab-sum]
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -220,8 +229,10 @@ class DockerLabModule(DockerModule):
         verbs = {}
         for action in plan:
             verbs.setdefault(action.target, []).append(action.verb)
+        not_in_place = [node.name for node in nodes if node.actions.has("create", "recreate", "start")]
         self.exit(bool(plan), before=before, after=diff_after, networks=after["networks"],
-                  images=after["images"], nodes=after["nodes"], actions=plan.by_target(), verbs=verbs)
+                  images=after["images"], nodes=after["nodes"], actions=plan.by_target(), verbs=verbs,
+                  not_in_place=not_in_place)
 
     @staticmethod
     def apply_all(kept, commits, nodes, planned_images, after):
