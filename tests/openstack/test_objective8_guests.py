@@ -21,6 +21,13 @@ def test_objective8_guest_answers_ssh_and_has_the_bigger_flavor(sdk, lab, object
     assert "resize from m1.small to m1.medium" in lab["objective8"], lab["objective8"][-4000:]
     server = sdk.compute.get_server(objective8_vm["server"].id)
     assert (server.status, server.flavor["original_name"]) == ("ACTIVE", "m1.medium")
+    # Its floating IP is from the public network; its security group opens SSH, ICMP and the lab's ports.
+    [fip] = [ip for ip in sdk.network.ips() if ip.floating_ip_address == objective8_vm["fip"]]
+    assert fip.floating_network_id == sdk.network.find_network("public").id
+    group = sdk.network.find_security_group(O8_PREFIX + "sg")
+    assert sorted((r.protocol, r.port_range_min, r.port_range_max)
+                  for r in sdk.network.security_group_rules(security_group_id=group.id)
+                  if r.direction == "ingress") == [("icmp", None, None), ("tcp", 22, 22), ("tcp", 50000, 50050)]
     # m1.medium: 2 vCPUs and 2048 MiB, as the guest itself sees them after the resize.
     cpus, mem_kib = ssh(objective8_vm["fip"], "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo",
                         check=True).stdout.split()
