@@ -68,6 +68,13 @@ def changed_tasks(json_stdout):
     return changed, report["stats"]
 
 
+def task_results(json_stdout, name):
+    """From the json callback: the results of the task called ``name``, one per host that ran it."""
+    report = json.loads(json_stdout)
+    return [result for play in report["plays"] for task in play["tasks"] if task["task"]["name"] == name
+            for result in task["hosts"].values()]
+
+
 def calculate(expression, timeout=15):
     request = urllib.request.Request(CALCULATOR_URL, data=expression.encode(), method="POST")
     try:
@@ -246,7 +253,8 @@ def test_a_redirected_route_is_shown_by_check_and_reinstalled_by_one_run():
 
 def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     """Fault 3: every node disconnected from pn3 and pn3 removed, the calculator used meanwhile (this is when rt2
-    used to redirect cs to Docker's bridge). One run recreates it, reconnects the nodes and puts back the routes that went with their interfaces;
+    used to redirect cs to Docker's bridge). --check --diff reports the network it would create and the nodes it
+    would connect, and creates nothing. One run recreates it, reconnects the nodes and puts back the routes that went with their interfaces;
     the matrix passes, sum and mul answer through the calculator; the next run changes nothing."""
     network = "virtlab-pn3"
     attached = sorted(json.loads(subprocess.run(["docker", "network", "inspect", network, "--format",
@@ -260,6 +268,18 @@ def test_a_lab_network_removed_and_created_again_is_healed_by_one_run():
     assert status in (502, 504), (status, body)
     # rt2 has no route to pn3 now, and no default route via Docker's bridge: it sends cs no redirect.
     assert "redirected" not in docker_exec("cs", "ip", "route", "get", "10.77.3.11").stdout
+    # Check mode first: it reports the network it would create and the nodes it would connect, and creates nothing
+    # (its probes find pn3's services unreachable, as they are: its exit status is not the point here).
+    proc, unused_part = ansible("ansible-playbook", "site.yml", "--check", "--diff", json_output=True, check=False)
+    actions = task_results(proc.stdout, PROVISION_TASK)[0]["actions"]
+    # The removal outside the modules left the old bridge's firewall rule behind: creating the network prunes it.
+    assert actions[network][:2] == ["created", "allowed routed traffic"], actions
+    assert any(text.startswith("pruned the firewall rules of ") for text in actions[network][2:]), actions
+    for container in attached:
+        address = container["IPv4Address"].split("/")[0]
+        assert "connected %s (%s)" % (network, address) in actions[container["Name"]], actions
+    gone = subprocess.run(["docker", "network", "inspect", network], capture_output=True, text=True, check=False)
+    assert gone.returncode != 0, "check mode created %s" % network
     proc, TIMINGS["pn3 recreated: repair run"] = ansible("ansible-playbook", "site.yml", json_output=True)
     changed, unused_part = changed_tasks(proc.stdout)
     # The provisioning runs once for the play, reported under the play's first host.
