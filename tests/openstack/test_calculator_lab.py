@@ -76,7 +76,7 @@ def test_the_lab_on_openstack_is_the_topology(lab, sdk):
     assert floating.get("10.177.1.10") == lab["fip"]
     assert not set(floating) & set(address for address, unused_port in OPERATIONS.values())
     assert lab["state"] == {"jump_host": "cs", "nat": {"10.177.1.10": lab["fip"]},
-                            "hosts": dict([("cs", lab["fip"])] + [(service, address) for service, (address, _)
+                            "hosts": dict([("cs", lab["fip"])] + [(service, address) for service, (address, unused_port)
                                                                   in OPERATIONS.items()])}
 
 
