@@ -33,12 +33,15 @@ class VirtlabModule:
     Subclasses set ``argument_spec`` (their own options), optionally ``module_kwargs`` (mutually_exclusive,
     required_if, ...) and ``resource_key`` (the name under which the resource is returned). Backend bases
     override ``backend_argument_spec`` (connection and auth options), ``check_requirements``
-    (missing_required_lib) and ``connect`` (build the client, fail early on bad credentials).
+    (missing_required_lib) and ``connect`` (build the client, fail early on bad credentials). A module whose
+    resource is a machine that playbooks log into sets ``machine``: it then also returns the plan's ``verbs`` and
+    ``not_in_place`` (``Plan.not_in_place``).
     """
 
     argument_spec = {}
     module_kwargs = {}
     resource_key = "resource"
+    machine = False
 
     def __init__(self):
         spec = dict(self.backend_argument_spec())
@@ -113,8 +116,11 @@ class VirtlabModule:
 
     def exit_with(self, plan, before, after):
         """Exit with the plan rendered to text, the resource, and before/after for diff."""
+        result = self.result(after)
+        if self.machine:
+            result.update(verbs=plan.verbs(), not_in_place=plan.not_in_place())
         self.exit(bool(plan), before=self.view(before), after=self.view(after), actions=self.render(plan),
-                  **self.result(after))
+                  **result)
 
     def render(self, plan):
         """The plan as the ``actions`` lines the user sees."""

@@ -13,6 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# The verbs after which a machine is not the one that ran as declared: before the plan has run (in check mode) there
+# is nothing to log into on it yet, or not the machine it will be. Plan.not_in_place() decides it for every module.
+NOT_IN_PLACE_VERBS = ("create", "recreate", "start")
+
 
 class Action:
     """One planned change.
@@ -73,6 +77,11 @@ class Plan(list):
 
     def verbs(self):
         return [action.verb for action in self]
+
+    def not_in_place(self):
+        """Whether the plan creates, recreates or starts its machine (``NOT_IN_PLACE_VERBS``): what a playbook
+        asks in check mode before it logs into the machine."""
+        return self.has(*NOT_IN_PLACE_VERBS)
 
     def texts(self):
         """The rendered lines, in order: what the module returns as ``actions``."""

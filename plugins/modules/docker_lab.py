@@ -119,8 +119,8 @@ verbs:
   description:
     - The same resources to the verbs of their steps, in order - C(create), C(recreate), C(start), C(connect),
       C(remove), ... (each module's verbs are listed in its reconciler). What a playbook decides on, where
-      RV(actions) is what a user reads - for instance which nodes check mode would create or start, which
-      cannot be logged into yet.
+      RV(actions) is what a user reads; which nodes check mode would create, recreate or start is
+      RV(not_in_place).
   returned: always
   type: dict
   version_added: 0.3.0
@@ -129,6 +129,7 @@ not_in_place:
   description:
     - The nodes that this task creates, recreates or starts (in check mode, would) - those that were not running
       as declared. In check mode there is nothing to log into on them yet, or not the container it will be.
+    - The same test as M(virtlab.core.proxmox_ct) and M(virtlab.core.vbox_vm) make for their machine.
   returned: always
   type: list
   elements: str
@@ -229,7 +230,7 @@ class DockerLabModule(DockerModule):
         verbs = {}
         for action in plan:
             verbs.setdefault(action.target, []).append(action.verb)
-        not_in_place = [node.name for node in nodes if node.actions.has("create", "recreate", "start")]
+        not_in_place = [node.name for node in nodes if node.actions.not_in_place()]
         self.exit(bool(plan), before=before, after=diff_after, networks=after["networks"],
                   images=after["images"], nodes=after["nodes"], actions=plan.by_target(), verbs=verbs,
                   not_in_place=not_in_place)

@@ -291,12 +291,21 @@ actions:
 verbs:
   description:
     - The verb of each of those steps, in order (V(create), V(start), V(migrate), V(update), ...);
-      what a playbook decides on (in check mode, whether the machine would be created or started) instead of
-      the text of RV(actions).
+      what a playbook decides on instead of the text of RV(actions). Whether the machine would be created or
+      started is RV(not_in_place).
   returned: always
   type: list
   elements: str
   sample: [create, start]
+  version_added: 0.3.0
+not_in_place:
+  description:
+    - Whether this task creates or starts the CT (in check mode, would) - it was not running as declared. In
+      check mode there is nothing to log into on it yet. The same test as RV(virtlab.core.docker_lab#module:not_in_place)
+      makes for a lab's nodes, from the same verbs.
+  returned: always
+  type: bool
+  sample: true
   version_added: 0.3.0
 """
 
@@ -308,7 +317,7 @@ from ansible_collections.virtlab.core.plugins.module_utils.proxmox.properties im
 
 
 class ProxmoxCt(ProxmoxModule):
-    planned_verbs = ()  # the plan's verbs, set when the module exits
+    machine = True  # returns verbs and not_in_place
     argument_spec = dict(
         vmid=dict(type="int"),
         hostname=dict(type="str"),
@@ -492,12 +501,8 @@ class ProxmoxCt(ProxmoxModule):
     def view(self, resource):
         return ct.public(resource)
 
-    def exit_with(self, plan, before, after):
-        self.planned_verbs = plan.verbs()  # returned as verbs by result()
-        super(ProxmoxCt, self).exit_with(plan, before, after)
-
     def result(self, after):
-        return dict(ct=ct.public(after), pending=list(after.get("_pending", [])), verbs=list(self.planned_verbs))
+        return dict(ct=ct.public(after), pending=list(after.get("_pending", [])))
 
     # Acting: one method per verb ---------------------------------------------------
     def task(self, action, method, suffix="", what=None, **params):

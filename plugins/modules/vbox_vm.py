@@ -214,12 +214,21 @@ actions:
 verbs:
   description:
     - The verb of each of those steps, in order (V(create), V(change), V(start), V(stop), ...);
-      what a playbook decides on (in check mode, whether the machine would be created or started) instead of
-      the text of RV(actions).
+      what a playbook decides on instead of the text of RV(actions). Whether the machine would be created or
+      started is RV(not_in_place).
   returned: always
   type: list
   elements: str
   sample: [create, attach, start]
+  version_added: 0.3.0
+not_in_place:
+  description:
+    - Whether this task creates or starts the VM (in check mode, would) - it was not running as declared. In
+      check mode there is nothing to log into on it yet. The same test as RV(virtlab.core.docker_lab#module:not_in_place)
+      makes for a lab's nodes, from the same verbs.
+  returned: always
+  type: bool
+  sample: true
   version_added: 0.3.0
 """
 
@@ -295,7 +304,7 @@ def expected_settings(before, plan):
 
 class VBoxVmModule(VBoxModule):
     resource_key = "vm"
-    planned_verbs = ()  # the plan's verbs, set when the module exits
+    machine = True  # returns verbs and not_in_place
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "running", "poweroff", "absent"], default="present"),
@@ -402,13 +411,6 @@ class VBoxVmModule(VBoxModule):
             return {"vm": {}, "view": {}}
         vm = self.require_vm(plan[0].target)
         return {"vm": vm, "view": settings_view(vm)}
-
-    def exit_with(self, plan, before, after):
-        self.planned_verbs = plan.verbs()  # returned as verbs by result()
-        super(VBoxVmModule, self).exit_with(plan, before, after)
-
-    def result(self, after):
-        return dict(super(VBoxVmModule, self).result(after), verbs=list(self.planned_verbs))
 
     # Acting: one method per verb --------------------------------------------------
     def apply_stop(self, action):

@@ -54,7 +54,7 @@ def test_the_lab_hosts_become_cts_from_the_topology_then_destroy_removes_them(pv
 
 def test_in_check_mode_a_stopped_or_missing_ct_joins_virtlab_unprovisioned_with_its_reason(pve):
     """The provisioning role interface in check mode: cs's CT stopped and rt2's missing, --check puts both in
-    virtlab_unprovisioned with what their CT would go through (from proxmox_ct's verbs), and changes nothing."""
+    virtlab_unprovisioned with what their CT would go through (from proxmox_ct's not_in_place), and changes nothing."""
     pve.double.add_ct(710, "pve1", "cs", status="stopped", unprivileged=1, rootfs="local-lvm:vm-710-disk-0,size=4G")
     output = playbook(pve, "tests/integration/proxmox/provision.yml", "--check", "--limit", "cs,rt2")
     flat = " ".join(output.split())

@@ -54,7 +54,7 @@ def test_a_lab_host_becomes_a_vm_reached_through_its_port_forward_then_destroy_r
 def test_in_check_mode_a_powered_off_vm_joins_virtlab_unprovisioned_and_no_one_logs_into_it(vbox):
     """The provisioning role interface in check mode: rt2's VM powered off, --check (the guest steps included:
     nothing answers SSH here) puts rt2 in virtlab_unprovisioned with what its VM would go through (from vbox_vm's
-    verbs), logs into no guest and changes nothing."""
+    not_in_place), logs into no guest and changes nothing."""
     with open(vbox.path("base.vdi"), "w") as image:
         image.write("a base image")
     playbook(vbox, "tests/integration/vbox/provision.yml", limit="rt2")
