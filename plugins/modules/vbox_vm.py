@@ -223,9 +223,9 @@ verbs:
   version_added: 0.3.0
 not_in_place:
   description:
-    - Whether this task creates or starts the VM (in check mode, would) - it was not running as declared. In
-      check mode there is nothing to log into on it yet. The same test as RV(virtlab.core.docker_lab#module:not_in_place)
-      makes for a lab's nodes, from the same verbs.
+    - Whether this task creates or starts the VM (in check mode, would) - it was not running as declared.
+      In check mode there is nothing to log into on it yet.
+    - The same test as RV(virtlab.core.docker_lab#module:not_in_place) makes for a lab's nodes.
   returned: always
   type: bool
   sample: true
