@@ -61,6 +61,10 @@ def topology_probes(topo, outside_host=None, requests=None):
     return probes.reachability_matrix(topo, outside_host=outside_host, requests=requests)
 
 
+def topology_not_in_place_summary(topo, host, reason, default_route=None):
+    return report.not_in_place_summary(topo, _host(topo, host), reason, default_route)
+
+
 def reachability_table(results):
     return report.reachability_table(results)[0]
 
@@ -82,6 +86,7 @@ class FilterModule(object):
             "topology_service_urls": topology_service_urls,
             "topology_service_nodes": model.service_nodes,
             "topology_probes": topology_probes,
+            "topology_not_in_place_summary": topology_not_in_place_summary,
             "reachability_table": reachability_table,
             "reachability_broken": reachability_broken,
         }
