@@ -16,7 +16,9 @@ description:
     given names that exist already, and fails when creating the missing ones would exceed a quota, naming
     each quota that is short (its limit, what is used, what the play needs). Nothing is created or changed;
     a play runs it first, so that a quota stops it before anything is half-built.
-  - Resources that exist already need no room (a second run of a play passes on a full project). A quota of
+  - Resources that exist already need no room (a second run of a play passes on a full project). A resource is
+    given by its name or its id, and found by either - compared without surrounding whitespace, an id whatever
+    its case. A resource given twice (by the same name, or by its name and its id) counts once. A quota of
     V(-1) is unlimited.
   - Checks the external network too when O(external_network) is given, with the external networks of the cloud
     named when it is unknown.
@@ -28,7 +30,7 @@ extends_documentation_fragment:
   - virtlab.core.openstack
 options:
   servers:
-    description: Names of the servers the play declares.
+    description: Names (or ids) of the servers the play declares.
     type: list
     elements: str
     default: []
@@ -37,7 +39,8 @@ options:
       Required when O(servers) names a server that does not exist.
     type: str
   floating_ips:
-    description: Names of the servers among O(servers) that get a floating IP (one each, when they do not exist).
+    description: Names of the servers among O(servers) that get a floating IP (one each, when they do not exist),
+      as O(servers) gives them.
     type: list
     elements: str
     default: []
@@ -46,17 +49,17 @@ options:
       Default one per missing server. Not counted when every server exists already.
     type: int
   networks:
-    description: Names of the networks the play declares (each with one subnet).
+    description: Names (or ids) of the networks the play declares (each with one subnet).
     type: list
     elements: str
     default: []
   routers:
-    description: Names of the routers the play declares.
+    description: Names (or ids) of the routers the play declares.
     type: list
     elements: str
     default: []
   security_groups:
-    description: Names of the security groups the play declares.
+    description: Names (or ids) of the security groups the play declares.
     type: list
     elements: str
     default: []
@@ -131,6 +134,29 @@ def shortfalls(capacity):
     return lines
 
 
+def _given(value):
+    """A name or id as given, without the whitespace around it."""
+    return str(value).strip()
+
+
+def missing(wanted, resources):
+    """The entries of ``wanted`` that no resource of ``resources`` is, by its name or its id (without surrounding
+    whitespace; an id whatever its case, as OpenStack's UUIDs): each once, in the order given. An entry that names
+    a resource found by the other of its name and id, or repeats one, is not missing twice."""
+    names, ids = set(), set()
+    for resource in resources:
+        if resource.name:   # an unnamed resource (Neutron allows it) is found by its id only
+            names.add(_given(resource.name))
+        ids.add(_given(resource.id).lower())
+    result, seen = [], set()
+    for entry in wanted:
+        key = _given(entry)
+        if key not in names and key.lower() not in ids and key not in seen:
+            seen.add(key)
+            result.append(entry)
+    return result
+
+
 class OpenStackCapacity(OpenStackModule):
     resource_key = "capacity"
     argument_spec = dict(
@@ -145,18 +171,17 @@ class OpenStackCapacity(OpenStackModule):
     )
 
     @staticmethod
-    def missing(names, lister):
-        """The names no resource of ``lister()`` has: one listing per kind, not one lookup per name."""
-        if not names:
-            return []
-        existing = set(resource.name for resource in lister())
-        return [name for name in names if name not in existing]
+    def missing(wanted, lister):
+        """The entries of ``wanted`` that no resource of ``lister()`` is: one listing per kind, not one lookup per
+        entry, and none when nothing is wanted."""
+        return missing(wanted, lister()) if wanted else []
 
     def needs(self):
         params, net = self.params, self.conn.network
         servers = self.missing(params["servers"], self.conn.compute.servers)
+        created = set(_given(name) for name in servers)
         needs = {"instances": len(servers),
-                 "floatingip": len([name for name in params["floating_ips"] if name in servers]),
+                 "floatingip": len(set(_given(name) for name in params["floating_ips"]) & created),
                  "port": (params["ports"] if params["ports"] is not None else len(servers)) if servers else 0,
                  "network": len(self.missing(params["networks"], net.networks)),
                  "router": len(self.missing(params["routers"], net.routers)),
