@@ -74,7 +74,8 @@ def test_inventory_before_a_lab_exists_says_so(tmp_path):
     missing.write_text(json.dumps({"jump_host": "cs", "hosts": {"cs": "127.0.0.1"}, "nat": {}}))
     proc = ping("rt1", missing)
     assert "virtlab: rt1 is no server of the OpenStack lab virtlab- - a Neutron router has nothing to log " \
-           "into. Its servers: cs" in proc.stdout, proc.stdout
+           "into. Its servers: cs - reach them with: ansible -i inventories/openstack servers -m ping" \
+           in proc.stdout, proc.stdout
 
 
 def failed_playbook(path, **extra_vars):
