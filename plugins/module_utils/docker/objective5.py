@@ -2,7 +2,8 @@
 # Copyright: virtlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which of objective 5's containers are in place, from one listing of the engine (docker_host_info's containers
-and images): what lets a re-run skip objective 5's two Docker steps. No Ansible import: unit-tested directly."""
+and images): what lets a re-run skip objective 5's two Docker steps. Plain data in, plain data out: unit-tested
+directly."""
 
 from __future__ import absolute_import, division, print_function
 
