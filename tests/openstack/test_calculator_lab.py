@@ -129,7 +129,8 @@ def test_deleted_route_and_stopped_server_are_shown_then_repaired_alone(lab, sdk
 
     repaired = playbook(SITE, **lab["extra"])
     counts = recap(repaired)
-    assert counts["cs"]["changed"] == 1 and counts[STOPPED]["changed"] == 1, repaired[-4000:]
+    # The stopped server's start (what its boot restores besides, the Proxmox and VirtualBox tests allow too).
+    assert counts["cs"]["changed"] == 1 and counts[STOPPED]["changed"] >= 1, repaired[-4000:]
     assert all(c["failed"] == 0 and c["changed"] == 0 for host, c in counts.items() if host not in ("cs", STOPPED)), \
         repaired[-4000:]
     routes = ssh(lab["fip"], "ip route", check=True).stdout
