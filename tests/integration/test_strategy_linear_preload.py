@@ -55,6 +55,12 @@ PLAYBOOK = """
     - name: Raw
       ansible.builtin.raw: echo raw {{ inventory_hostname }}
       changed_when: false
+    - name: The same text with a header of its own is another template (compiled templates are kept by text)
+      ansible.builtin.debug:
+        msg: "{{ item }}"
+      loop:
+        - "#jinja2:variable_start_string:'[%', variable_end_string:'%]'\n[% inventory_hostname %]{{ seen }}"
+        - "[% inventory_hostname %]{{ seen }}"
 
 - name: Second play, on some hosts
   hosts: alpha:gamma
@@ -115,7 +121,11 @@ def test_results_are_those_of_linear(project):
     assert preload["stats"] == linear["stats"]
     assert [task for unused_play, task, unused_result in per_host(preload)["alpha"]] == [
         "A module on each host", "A fact", "A loop", "Skipped on beta", "An ignored failure", "Raw",
+        "The same text with a header of its own is another template (compiled templates are kept by text)",
         "The fact of the first play", "A Python module again"]
+    headers = dict((task, result) for unused_play, task, result in per_host(preload)["gamma"])[
+        "The same text with a header of its own is another template (compiled templates are kept by text)"]
+    assert [item["msg"] for item in headers["results"]] == ["gamma{{ seen }}", "[% inventory_hostname %]GAMMA"]
     assert preload["stats"]["alpha"]["ignored"] == 1 and preload["stats"]["beta"]["skipped"] == 2
 
 
@@ -126,3 +136,6 @@ def test_it_preloads_the_plugins_once_per_run(project, tmp_path):
     assert "not preloaded" not in trace, re.findall(r".*not preloaded.*", trace)
     # ansible.builtin.local (alpha and beta; gamma's is templated), the five common actions and sh, once.
     assert re.findall(r"linear_preload: (\d+) plugins preloaded for (\d+) hosts", trace) == [("7", "3")]
+    # ansible-core's filters and tests and the collection's filters (dozens), then the compile memo.
+    assert int(re.findall(r"linear_preload: (\d+) filters and tests preloaded", trace)[0]) > 100
+    assert "linear_preload: compiled templates kept" in trace
