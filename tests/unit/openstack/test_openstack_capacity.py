@@ -70,9 +70,9 @@ def needs(**params):
 
 
 def test_what_exists_by_id_needs_no_room():
-    result, _ = needs(servers=["a1b2c3d4-0000-4000-8000-000000000001"], floating_ips=["virtlab-cs"],
-                      networks=[NET_ID.upper(), "virtlab-pn2"], routers=["B1B2C3D4-0000-4000-8000-000000000002"],
-                      security_groups=["c1b2c3d4-0000-4000-8000-000000000003"])
+    result = needs(servers=["a1b2c3d4-0000-4000-8000-000000000001"], floating_ips=["virtlab-cs"],
+                   networks=[NET_ID.upper(), "virtlab-pn2"], routers=["B1B2C3D4-0000-4000-8000-000000000002"],
+                   security_groups=["c1b2c3d4-0000-4000-8000-000000000003"])[0]
     assert not any(result.values()), result
 
 
