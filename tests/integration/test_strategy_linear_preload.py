@@ -59,7 +59,7 @@ PLAYBOOK = """
       ansible.builtin.debug:
         msg: "{{ item }}"
       loop:
-        - "#jinja2:variable_start_string:'[%', variable_end_string:'%]'\n[% inventory_hostname %]{{ seen }}"
+        - "#jinja2:variable_start_string:'[%', variable_end_string:'%]'\\n[% inventory_hostname %]{{ seen }}"
         - "[% inventory_hostname %]{{ seen }}"
 
 - name: Second play, on some hosts
