@@ -134,3 +134,33 @@ def test_quota_exceeded_fails_before_anything_is_created(control_plane, sdk, adm
     assert "The project's quota has no room for what this play creates (nothing has been created): servers: 5 " \
            "needed, 1 of %d left (%d used)" % (used + 1, used) in output, output[-4000:]
     assert nothing_named(sdk, "vt-quota-") == (True, [])
+
+
+def test_check_mode_on_an_incomplete_lab_says_what_it_would_start_and_create(control_plane, sdk, prefix, tmp_path):
+    """Issue 13's check mode on OpenStack, on the fake compute host (nothing boots): div's server is built shut off
+    (provision_openstack_state=stopped logs into nothing), then ``site.yml --check --diff`` on cs and div exits 0:
+    div would be started, cs created with its floating IP, neither is logged into (nothing unreachable), the one
+    change reported on each is its server's, and nothing is changed. (The real lab's second run asserts the same
+    for a stopped server among running ones, test_calculator_lab.py.)"""
+    site = os.path.join(REPO, "site.yml")
+    extra = dict(virtlab_openstack_prefix=prefix, virtlab_openstack_state_file=str(tmp_path / "lab.json"),
+                 virtlab_openstack_image=IMAGE, virtlab_openstack_flavor="m1.tiny")
+    try:
+        playbook(site, "--limit", "div,localhost", "--skip-tags", "objective8", provision_openstack_state="stopped",
+                 **extra)
+        server = sdk.compute.get_server(sdk.compute.find_server(prefix + "div").id)
+        assert server.status == "SHUTOFF"
+        checked = playbook(site, "--check", "--diff", "--limit", "cs,div,localhost", "--skip-tags", "objective8",
+                           **extra)
+        counts = recap(checked)
+        assert counts["cs"]["changed"] == counts["div"]["changed"] == 1, checked[-4000:]
+        assert all(c["unreachable"] == 0 and c["failed"] == 0 for c in counts.values()), checked[-4000:]
+        text = " ".join(checked.split())   # the callback folds long lines of a message
+        for host, actions in (("div", "start"), ("cs", "create, given a floating IP")):
+            assert "%s: not in place yet (server %s%s would be: %s), so check mode does not log into it" \
+                   % (host, prefix, host, actions) in text, checked[-4000:]
+        assert sdk.compute.get_server(server.id).status == "SHUTOFF"
+        assert sdk.compute.find_server(prefix + "cs") is None
+    finally:
+        playbook(os.path.join(REPO, "playbooks", "destroy.yml"), **extra)
+    assert nothing_named(sdk, prefix) == (True, [])
