@@ -147,6 +147,25 @@ actions:
   type: list
   elements: str
   sample: ["resize from m1.tiny to m1.small", "confirm resize"]
+verbs:
+  description:
+    - The verb of each of those steps, in order (V(create), V(start), V(resize), V(confirm resize), ...);
+      what a playbook decides on instead of the text of RV(actions). Whether the server would be created or
+      started is RV(not_in_place).
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
+  version_added: 0.3.0
+not_in_place:
+  description:
+    - Whether this task creates or starts the server (in check mode, would) - it was not running as declared.
+      In check mode there is nothing to log into on it yet.
+    - The same test as RV(virtlab.core.docker_lab#module:not_in_place) makes for a lab's nodes.
+  returned: always
+  type: bool
+  sample: true
+  version_added: 0.3.0
 """
 
 import base64
@@ -189,6 +208,7 @@ def server_view(server):
 
 class OpenStackServer(OpenStackModule):
     resource_key = "server"
+    machine = True  # returns verbs and not_in_place
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),

@@ -58,3 +58,12 @@ def test_a_machine_module_returns_its_verbs_and_whether_it_is_in_place():
 def test_a_module_of_another_resource_returns_neither():
     result = exit_result(False, plan_of("create"))
     assert "not_in_place" not in result and "verbs" not in result
+
+
+@pytest.mark.parametrize("module, cls", [
+    ("proxmox_ct", "ProxmoxCt"), ("vbox_vm", "VBoxVmModule"), ("openstack_server", "OpenStackServer"),
+])
+def test_each_backend_s_machine_module_returns_whether_it_is_in_place(module, cls):
+    """The provisioning roles read not_in_place of these modules in check mode (docs/CONVENTIONS.md)."""
+    imported = __import__("ansible_collections.virtlab.core.plugins.modules." + module, fromlist=[cls])
+    assert getattr(imported, cls).machine is True
