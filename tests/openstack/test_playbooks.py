@@ -143,8 +143,10 @@ def test_check_mode_on_an_incomplete_lab_says_what_it_would_start_and_create(con
     change reported on each is its server's, and nothing is changed. (The real lab's second run asserts the same
     for a stopped server among running ones, test_calculator_lab.py.)"""
     site = os.path.join(REPO, "site.yml")
+    # Its own address plan (lab index 110: 10.187.x): the real lab, building meanwhile, holds the inventory's 10.177.x,
+    # and the project refuses a second network on the same range.
     extra = dict(virtlab_openstack_prefix=prefix, virtlab_openstack_state_file=str(tmp_path / "lab.json"),
-                 virtlab_openstack_image=IMAGE, virtlab_openstack_flavor="m1.tiny")
+                 virtlab_openstack_image=IMAGE, virtlab_openstack_flavor="m1.tiny", virtlab_openstack_lab_index=110)
     try:
         playbook(site, "--limit", "div,localhost", "--skip-tags", "objective8", provision_openstack_state="stopped",
                  **extra)
