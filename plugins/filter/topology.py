@@ -57,8 +57,9 @@ def topology_service_address(topo, service, from_host):
     return routing.service_address(topo, service, _host(topo, from_host))
 
 
-def topology_probes(topo, outside_host=None, requests=None):
-    return probes.reachability_matrix(topo, outside_host=outside_host, requests=requests)
+def topology_probes(topo, outside_host=None, requests=None, source=None, address_map=None):
+    matrix = probes.reachability_matrix(topo, outside_host=outside_host, requests=requests)
+    return matrix if source is None else probes.probes_from(matrix, source, address_map)
 
 
 def topology_not_in_place_summary(topo, host, reason, default_route=None):

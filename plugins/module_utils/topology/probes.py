@@ -52,3 +52,11 @@ def reachability_matrix(topology, outside_host=None, requests=None):
         for op in operations:
             add(outside_host, op)
     return probes
+
+
+def probes_from(matrix, source, address_map=None):
+    """The probes of ``matrix`` that ``source`` makes, each dialling ``address_map``'s address for a topology address
+    it lists (a source behind NAT: on OpenStack the machine reaches the CS's lab address at its floating IP)."""
+    address_map = address_map or {}
+    return [dict(probe, address=address_map.get(probe["address"], probe["address"]))
+            for probe in matrix if probe["src"] == source]
